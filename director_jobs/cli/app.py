@@ -1,0 +1,67 @@
+"""The object click passes to every command: settings, database, registry, clock — built lazily."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from director_jobs.clock import Clock, SystemClock
+from director_jobs.db.database import Database
+from director_jobs.job_types.registry import Registry
+from director_jobs.logs import LEVELS, setup_logging
+from director_jobs.settings import Settings, load_settings
+
+log = logging.getLogger("director_jobs")
+
+
+@dataclass
+class App:
+    """Per-invocation state; nothing is opened until a command asks for it."""
+
+    config_path: str | None = None
+    database_url: str | None = None
+    timezone: str | None = None
+    log_level: str | None = None
+    trace: bool = False
+    clock: Clock = field(default_factory=SystemClock)
+    _settings: Settings | None = None
+    _database: Database | None = None
+    _registry: Registry | None = None
+
+    def raise_log_level(self, level: str | None) -> None:
+        """Let a subcommand's -v/--debug/--trace ask for more detail than the group's."""
+        if level is not None and (self.log_level is None or LEVELS[level] < LEVELS[self.log_level]):
+            self.log_level = level
+
+    @property
+    def settings(self) -> Settings:
+        """Resolve the settings once."""
+        if self._settings is None:
+            self._settings = load_settings(
+                config_path=self.config_path, database_url=self.database_url, timezone=self.timezone
+            )
+        return self._settings
+
+    def start_logging(self, *, timestamps: bool = True) -> None:
+        """Install the log handler at the requested level (flags win over the config file)."""
+        name = self.log_level or (self.settings.log_level or "warning").lower()
+        setup_logging(LEVELS.get(name, logging.ERROR), timestamps=timestamps)
+
+    @property
+    def database(self) -> Database:
+        """Open (and migrate) the database on first use."""
+        if self._database is None:
+            self._database = Database.open(self.settings.database_url)
+        return self._database
+
+    @property
+    def registry(self) -> Registry:
+        """The job-type registry."""
+        if self._registry is None:
+            self._registry = Registry()
+        return self._registry
+
+    def close(self) -> None:
+        """Release the database connections."""
+        if self._database is not None:
+            self._database.dispose()

@@ -1,0 +1,438 @@
+"""`director jobs …`: define, inspect and run jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import select
+from typing import Any
+
+import click
+
+from director_jobs import exit_codes
+from director_jobs.cli.app import App
+from director_jobs.cli.render import (
+    duration_text,
+    iso,
+    job_json,
+    local,
+    print_json,
+    run_json,
+    schedule_text,
+    table,
+)
+from director_jobs.cli.root import log_options, root
+from director_jobs.errors import InvalidInput
+from director_jobs.job_types.base import parse_parameters_json
+from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
+from director_jobs.validation import parse_duration
+
+log = logging.getLogger("director_jobs.cli")
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+# How long `jobs run NAME` waits for a yes/no on a job that asks for confirmation.
+CONFIRM_TIMEOUT_SECONDS = 30.0
+
+
+@root.group()
+def jobs() -> None:
+    """Define, inspect and run jobs."""
+
+
+def _service(app: App) -> Any:
+    """The job service (imported lazily: `jobs run` does not need it)."""
+    from director_jobs.jobs_service import JobService
+
+    return JobService(app.database, app.registry, app.clock, app.settings.timezone, _periods(app))
+
+
+def _periods(app: App) -> Any:
+    """The time-period source for this database, when time periods are available."""
+    return None
+
+
+def _runner(app: App) -> Any:
+    """A runner on the app's database."""
+    from director_jobs.runner import Runner
+
+    return Runner(
+        app.database,
+        app.registry,
+        app.clock,
+        default_timezone=app.settings.timezone,
+        periods=_periods(app),
+    )
+
+
+# -- running --------------------------------------------------------------------------
+
+
+@jobs.command("run")
+@click.argument("names", nargs=-1)
+@click.option("--forever", is_flag=True, help="Keep running: start jobs as they become due.")
+@click.option("--yes", "assume_yes", is_flag=True, help="Do not ask before running a job that asks.")
+@click.option(
+    "--confirm-timeout",
+    type=float,
+    default=CONFIRM_TIMEOUT_SECONDS,
+    show_default=True,
+    hidden=True,
+    help="Seconds to wait for a yes/no answer.",
+)
+@log_options
+@pass_app
+def run(app: App, names: tuple[str, ...], forever: bool, assume_yes: bool, confirm_timeout: float) -> None:
+    """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever)."""
+    app.start_logging()
+    log.debug("settings: %s", app.settings.describe())
+    runner = _runner(app)
+    if names and forever:
+        raise click.UsageError("give job names or --forever, not both")
+    if forever:
+        from director_jobs.daemon import run_forever
+
+        raise SystemExit(run_forever(runner))
+    if names:
+        jobs_to_run = [app.database.jobs.get(name) for name in dict.fromkeys(names)]
+        for job in jobs_to_run:
+            if job.spec.confirm and not assume_yes and not _confirm(job.name, confirm_timeout):
+                click.echo(f"director: not running {job.name}", err=True)
+                raise SystemExit(exit_codes.JOB_FAILED)
+        report = runner.run_now(job.name for job in jobs_to_run)
+    else:
+        from director_jobs.runner import PassReport
+
+        report = PassReport()
+        runner.run_once(report)
+    raise SystemExit(exit_codes.JOB_FAILED if report.failed else exit_codes.OK)
+
+
+def _confirm(name: str, timeout: float) -> bool:
+    """Ask `Do you really want to run NAME (yes/no)`; no answer within `timeout` means no."""
+    click.echo(f"Do you really want to run {name} (yes/no) ", nl=False)
+    answer = _read_line(timeout)
+    if answer is None:
+        click.echo("")
+        click.echo(f"director: no answer within {timeout:g} s", err=True)
+        return False
+    return answer.strip().lower() in ("yes", "y")
+
+
+def _read_line(timeout: float) -> str | None:
+    """One line from stdin, or None on timeout or end of input."""
+    stream = click.get_text_stream("stdin")
+    try:
+        ready, _, _ = select.select([stream], [], [], timeout)
+    except (ValueError, OSError, TypeError):  # not a real file (e.g. in tests): just read
+        ready = [stream]
+    if not ready:
+        return None
+    line = stream.readline()
+    return line if line else None
+
+
+@jobs.command("execute")
+@click.argument("type_name", metavar="TYPE")
+@click.option("--parameters", "parameters_json", default="{}", help="Parameters as a JSON object.")
+@click.option("--timeout", default=str(int(DEFAULT_TIMEOUT)), help="Stop after this long (e.g. 30s, 5m).")
+@click.option("--hide-duration", is_flag=True, help="Do not print how long it took.")
+@log_options
+@pass_app
+def execute(app: App, type_name: str, parameters_json: str, timeout: str, hide_duration: bool) -> None:
+    """Run a job type once without a job definition (recorded with trigger `execute`)."""
+    from director_jobs.adhoc import execute_adhoc
+
+    app.raise_log_level("info")
+    app.start_logging(timestamps=False)
+    params = parse_parameters_json(parameters_json)
+    seconds = parse_duration(timeout, "timeout")
+    outcome, duration = execute_adhoc(app.database, app.registry, app.clock, type_name, params, seconds)
+    if outcome.status is RunStatus.SUCCESS:
+        log.info("Job finished successfully")
+    else:
+        log.error("Job failed: %s", outcome.error)
+        click.echo(f"director: error: {outcome.error}", err=True)
+    if not hide_duration:
+        log.info("Duration: %.3f s", duration)
+    raise SystemExit(exit_codes.OK if outcome.status is RunStatus.SUCCESS else exit_codes.JOB_FAILED)
+
+
+# -- defining -----------------------------------------------------------------------------
+
+
+def _definition_options(*, for_set: bool) -> Any:
+    """The options shared by `add` and `set` (in `set`, every one is optional)."""
+
+    def decorate(command: Any) -> Any:
+        options = [
+            click.option("--type", "type_name", required=not for_set, help="Job type (see `jobs types`)."),
+            click.option("--parameters", "parameters_json", help="Parameters as a JSON object."),
+            click.option("--interval", help="Run every … (e.g. 900, 15m, 1h30m); from the last start."),
+            click.option("--cron", help="Cron expression (5 fields or @hourly, @daily, …)."),
+            click.option("--timezone", "job_timezone", help="Time zone of the cron expression."),
+            click.option("--timeperiod", help="Start only inside this time period."),
+            click.option("--timeout", help="Kill the job after this long (default 1h)."),
+            click.option("--retries", type=int, help="Extra attempts after a failure (default 0)."),
+            click.option("--retry-delay", help="Delay before the first retry, doubled each time (default 60s)."),
+            click.option("--tag", "tags", multiple=True, help="A tag (repeatable)."),
+            click.option("--description", help="What the job is for."),
+            click.option("--confirm/--no-confirm", default=None, help="Ask before manual runs."),
+            click.option("--disabled/--enabled", default=None, help="Create or set disabled."),
+        ]
+        if for_set:
+            options.append(click.option("--no-schedule", is_flag=True, help="Remove the schedule (manual only)."))
+            options.append(click.option("--no-timeperiod", is_flag=True, help="Remove the time period."))
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _changes(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn the given options into JobSpec field changes, parsing each one."""
+    changes: dict[str, Any] = {}
+    if values.get("type_name") is not None:
+        changes["type"] = values["type_name"]
+    if values.get("parameters_json") is not None:
+        changes["parameters"] = parse_parameters_json(values["parameters_json"])
+    if values.get("interval") is not None and values.get("cron") is not None:
+        raise InvalidInput("cron", values["cron"], "give either --interval or --cron, not both")
+    if values.get("interval") is not None:
+        changes["interval"] = parse_duration(values["interval"], "interval")
+        changes["cron"] = None
+    if values.get("cron") is not None:
+        changes["cron"] = values["cron"]
+        changes["interval"] = None
+    if values.get("no_schedule"):
+        changes["interval"] = changes["cron"] = None
+    for option, name in (("job_timezone", "timezone"), ("timeperiod", "timeperiod"), ("description", "description")):
+        if values.get(option) is not None:
+            changes[name] = values[option]
+    if values.get("no_timeperiod"):
+        changes["timeperiod"] = None
+    for option, name in (("timeout", "timeout"), ("retry_delay", "retry_delay")):
+        if values.get(option) is not None:
+            changes[name] = parse_duration(
+                values[option], option.replace("_", "-"), allow_zero=option == "retry_delay"
+            )
+    if values.get("retries") is not None:
+        changes["retries"] = values["retries"]
+    if values.get("tags"):
+        changes["tags"] = tuple(values["tags"])
+    for flag in ("confirm", "disabled"):
+        if values.get(flag) is not None:
+            changes[flag] = values[flag]
+    return changes
+
+
+@jobs.command("add")
+@click.argument("name")
+@_definition_options(for_set=False)
+@pass_app
+def add(app: App, name: str, **values: Any) -> None:
+    """Define a new job."""
+    base = JobSpec(name=name, type="", timeout=DEFAULT_TIMEOUT, retry_delay=DEFAULT_RETRY_DELAY)
+    spec = dataclasses.replace(base, **_changes(values))
+    job = _service(app).add(spec)
+    click.echo(f"added job {job.name} ({job.spec.type}, {schedule_text(job)}); next due {local(job.next_due_at, app.settings.timezone)}")
+
+
+@jobs.command("set")
+@click.argument("name")
+@_definition_options(for_set=True)
+@pass_app
+def set_(app: App, name: str, **values: Any) -> None:
+    """Change fields of a job (only those given)."""
+    changes = _changes(values)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option")
+    job = _service(app).update(name, **changes)
+    click.echo(f"updated job {job.name}; next due {local(job.next_due_at, app.settings.timezone)}")
+
+
+@jobs.command("delete")
+@click.argument("name")
+@pass_app
+def delete(app: App, name: str) -> None:
+    """Delete a job (its run history stays)."""
+    _service(app).delete(name)
+    click.echo(f"deleted job {name}")
+
+
+@jobs.command("enable")
+@click.argument("name")
+@pass_app
+def enable(app: App, name: str) -> None:
+    """Let the runner start the job again."""
+    app.database.jobs.set_disabled(name, False, app.clock.now())
+    click.echo(f"enabled job {name}")
+
+
+@jobs.command("disable")
+@click.argument("name")
+@pass_app
+def disable(app: App, name: str) -> None:
+    """Stop the runner from starting the job (a running attempt finishes)."""
+    app.database.jobs.set_disabled(name, True, app.clock.now())
+    click.echo(f"disabled job {name}")
+
+
+@jobs.command("trigger")
+@click.argument("name")
+@pass_app
+def trigger(app: App, name: str) -> None:
+    """Queue a run now, for the daemon (or the next `jobs run`) to start."""
+    job = app.database.jobs.get(name)
+    if job.spec.disabled:
+        raise InvalidInput("name", name, "the job is disabled; enable it, or run it now with `director jobs run NAME`")
+    app.database.jobs.request_run(name, app.clock.now())
+    click.echo(f"queued a run of {name}; a running daemon starts it within seconds")
+
+
+# -- inspecting -------------------------------------------------------------------------------
+
+
+@jobs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(app: App, as_json: bool) -> None:
+    """List the jobs."""
+    all_jobs = app.database.jobs.all()
+    if as_json:
+        print_json([job_json(job) for job in all_jobs])
+        return
+    tz = app.settings.timezone
+    table(
+        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT DUE"),
+        [
+            (
+                job.name,
+                job.spec.type,
+                schedule_text(job),
+                job.spec.timeperiod,
+                "running" if job.claimed_by else ("disabled" if job.spec.disabled else "enabled"),
+                local(job.next_due_at, tz),
+            )
+            for job in all_jobs
+        ],
+    )
+
+
+@jobs.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app: App, name: str, as_json: bool) -> None:
+    """Show one job: definition, effective parameters, state and recent runs."""
+    job = app.database.jobs.get(name)
+    recent = app.database.runs.history(name, 5)
+    try:
+        effective = app.registry.get(job.spec.type).validate(job.spec.parameters)
+    except Exception as exc:  # show stays useful for a job whose type is broken
+        effective = {"error": str(exc)}
+    if as_json:
+        print_json({**job_json(job), "effective_parameters": effective, "recent_runs": [run_json(r) for r in recent]})
+        return
+    tz = app.settings.timezone
+    spec = job.spec
+    rows = [
+        ("name", spec.name),
+        ("type", spec.type),
+        ("description", spec.description or "-"),
+        ("schedule", schedule_text(job)),
+        ("time period", spec.timeperiod or "-"),
+        ("state", "running on " + job.claimed_by if job.claimed_by else ("disabled" if spec.disabled else "enabled")),
+        ("next due", local(job.next_due_at, tz)),
+        ("last attempt", local(job.last_attempt_at, tz)),
+        ("timeout", duration_text(spec.timeout)),
+        ("retries", f"{spec.retries} (first after {duration_text(spec.retry_delay)}, doubling)"),
+        ("tags", ", ".join(spec.tags) or "-"),
+        ("confirm", "yes" if spec.confirm else "no"),
+    ]
+    for key, value in rows:
+        click.echo(f"{key + ':':14} {value}")
+    click.echo("parameters:")
+    for key, value in effective.items():
+        marker = "" if key in spec.parameters else "  (default)"
+        click.echo(f"  {key} = {value!r}{marker}")
+    if recent:
+        click.echo("recent runs:")
+        for r in recent:
+            click.echo(f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} {r.error or ''}".rstrip())
+
+
+@jobs.command("history")
+@click.argument("name", required=False)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True)
+@click.option("--output", "with_output", is_flag=True, help="Include each run's output tail.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def history(app: App, name: str | None, limit: int, with_output: bool, as_json: bool) -> None:
+    """Show runs, newest first (of one job, or of all)."""
+    runs = app.database.runs.history(name, limit)
+    if name is not None and not runs:
+        app.database.jobs.get(name)  # an unknown name is an error, not an empty list
+    if as_json:
+        print_json([run_json(r, with_output=with_output) for r in runs])
+        return
+    tz = app.settings.timezone
+    table(
+        ("ID", "JOB", "STATUS", "TRIGGER", "ATTEMPT", "STARTED", "DURATION", "EXIT", "ERROR"),
+        [
+            (
+                r.id,
+                r.job_name,
+                r.status,
+                r.trigger,
+                r.attempt,
+                local(r.started_at or r.scheduled_for, tz),
+                f"{r.duration:.2f}s" if r.duration is not None else None,
+                r.exit_code,
+                (r.error or "")[:80] or None,
+            )
+            for r in runs
+        ],
+    )
+    if with_output:
+        for r in runs:
+            click.echo(f"--- run {r.id} output ---\n{r.output}")
+
+
+@jobs.command("next")
+@click.argument("name")
+@click.option("-n", "count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def next_(app: App, name: str, count: int, as_json: bool) -> None:
+    """Show when the job will next start (schedule and time period)."""
+    job = app.database.jobs.get(name)
+    times = _service(app).upcoming(job, count)
+    if as_json:
+        print_json([iso(t) for t in times])
+        return
+    if not times:
+        click.echo(f"{name} has no schedule: it runs only when started by hand or triggered")
+    for t in times:
+        click.echo(local(t, app.settings.timezone))
+
+
+@jobs.command("types")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def types(app: App, as_json: bool) -> None:
+    """List the job types with their descriptions."""
+    infos = app.registry.describe()
+    if as_json:
+        print_json([{"name": i.name, "description": i.description, "origin": i.origin} for i in infos])
+        return
+    table(("TYPE", "ORIGIN", "DESCRIPTION"), [(i.name, i.origin, i.description) for i in infos])
+
+
+@jobs.command("default-parameters")
+@click.argument("type_name", metavar="TYPE")
+@pass_app
+def default_parameters(app: App, type_name: str) -> None:
+    """Print a type's parameters with their defaults as JSON."""
+    print_json(app.registry.get(type_name).default_parameters())
+

@@ -1,0 +1,110 @@
+"""Printing: aligned tables for people, JSON for scripts, times in the configured zone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import click
+
+from director_jobs.model import Job, Run
+from director_jobs.validation import zone
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC ISO-8601 for JSON (`2026-11-23T19:30:00Z`)."""
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def local(value: datetime | None, timezone: str) -> str:
+    """A time in the display zone, e.g. `2026-11-23 20:30:00 CET`, or '-'."""
+    if value is None:
+        return "-"
+    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print rows as left-aligned columns."""
+    cells = [[str(c) for c in headers]] + [["-" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def print_json(value: Any) -> None:
+    """Pretty JSON on stdout."""
+    click.echo(json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False))
+
+
+def schedule_text(job: Job) -> str:
+    """`every 15m`, `cron '0 3 * * *' Europe/Berlin`, or `manual`."""
+    spec = job.spec
+    if spec.interval is not None:
+        return f"every {duration_text(spec.interval)}"
+    if spec.cron is not None:
+        return f"cron {spec.cron!r}" + (f" {spec.timezone}" if spec.timezone else "")
+    return "manual"
+
+
+def duration_text(seconds: float) -> str:
+    """900 -> '15m', 5400 -> '1h30m', 1.5 -> '1.5s'."""
+    if seconds < 60 or seconds != int(seconds):
+        return f"{seconds:g}s"
+    parts, rest = [], int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts)
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """The stable JSON shape of a job (scripts rely on these keys)."""
+    spec = job.spec
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "description": spec.description,
+        "parameters": spec.parameters,
+        "interval": spec.interval,
+        "cron": spec.cron,
+        "timezone": spec.timezone,
+        "timeperiod": spec.timeperiod,
+        "disabled": spec.disabled,
+        "timeout": spec.timeout,
+        "retries": spec.retries,
+        "retry_delay": spec.retry_delay,
+        "tags": list(spec.tags),
+        "confirm": spec.confirm,
+        "next_due": iso(job.next_due_at),
+        "last_attempt": iso(job.last_attempt_at),
+        "running_on": job.claimed_by,
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
+    }
+
+
+def run_json(run: Run, *, with_output: bool = False) -> dict[str, Any]:
+    """The stable JSON shape of a run."""
+    data: dict[str, Any] = {
+        "id": run.id,
+        "job": run.job_name,
+        "type": run.job_type,
+        "status": run.status.value,
+        "trigger": run.trigger.value,
+        "attempt": run.attempt,
+        "scheduled_for": iso(run.scheduled_for),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "duration": run.duration,
+        "exit_code": run.exit_code,
+        "error": run.error,
+        "runner": run.runner,
+    }
+    if with_output:
+        data["output"] = run.output
+    return data

@@ -1,0 +1,116 @@
+"""The root `director` group, its global options, and the mapping of errors to exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from director_jobs import __version__, exit_codes
+from director_jobs.cli.app import App
+from director_jobs.errors import (
+    AlreadyExists,
+    ConfigError,
+    DirectorJobsError,
+    InvalidInput,
+    NotFound,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Errors that mean "the command as given cannot work" exit like usage errors.
+_USAGE_ERRORS = (InvalidInput, NotFound, AlreadyExists)
+
+
+def exit_code_for(error: DirectorJobsError) -> int:
+    """Map an error class to the documented exit code."""
+    if isinstance(error, ConfigError):
+        return exit_codes.CONFIG
+    if isinstance(error, _USAGE_ERRORS):
+        return exit_codes.USAGE
+    return exit_codes.JOB_FAILED
+
+
+class DirectorGroup(click.Group):
+    """Turns our errors into one line on stderr and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; report DirectorJobsError without a traceback (unless --trace)."""
+        try:
+            return super().invoke(ctx)
+        except DirectorJobsError as exc:
+            app = ctx.find_object(App)
+            if app is not None and app.trace:
+                import traceback
+
+                traceback.print_exc()
+            click.echo(f"director: error: {exc}", err=True)
+            ctx.exit(exit_code_for(exc))
+        finally:
+            app = ctx.find_object(App)
+            if app is not None:
+                app.close()
+
+
+def log_options(command: F) -> F:
+    """-v/--verbose, --debug, --trace: accepted on the group and on commands alike."""
+
+    def set_level(level: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+        def callback(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+            if value:
+                app = ctx.ensure_object(App)
+                app.raise_log_level(level)
+                if level == "trace":
+                    app.trace = True
+
+        return callback
+
+    for flags, level, help_text in (
+        (("--trace",), "trace", "Log everything and show tracebacks on failure."),
+        (("--debug",), "debug", "Log at DEBUG level."),
+        (("-v", "--verbose"), "info", "Log at INFO level (default: WARNING)."),
+    ):
+        command = click.option(
+            *flags,
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=set_level(level),
+            help=help_text,
+        )(command)
+    return command
+
+
+@click.group(cls=DirectorGroup, context_settings={"auto_envvar_prefix": "DIRECTOR_JOBS"})
+@click.option(
+    "--db",
+    "database_url",
+    envvar="DIRECTOR_JOBS_DATABASE_URL",
+    metavar="URL",
+    help="Database URL (default: SQLite in the data folder). Env: DIRECTOR_JOBS_DATABASE_URL.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    envvar="DIRECTOR_JOBS_CONFIG",
+    metavar="FILE",
+    help="TOML configuration file (default: /etc/director-jobs/config.toml if present).",
+)
+@click.option(
+    "--timezone",
+    envvar="DIRECTOR_JOBS_TIMEZONE",
+    metavar="TZ",
+    help="Default time zone for cron schedules and time periods (default: the system's).",
+)
+@log_options
+@click.version_option(__version__, prog_name="director")
+@click.pass_context
+def root(
+    ctx: click.Context, database_url: str | None, config_path: str | None, timezone: str | None
+) -> None:
+    """director-jobs: run monitoring and automation jobs from a database, one after the other."""
+    app = ctx.ensure_object(App)
+    app.database_url = database_url
+    app.config_path = config_path
+    app.timezone = timezone

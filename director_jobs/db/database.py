@@ -1,0 +1,76 @@
+"""One object per process that owns the engine and hands out the repositories."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from director_jobs.db.engine import build_engine, safe_url
+from director_jobs.db.jobs_repo import JobRepository
+from director_jobs.db.migrate import HEAD_REVISION, upgrade
+from director_jobs.db.runs_repo import RunRepository
+from director_jobs.errors import ConfigError, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Database:
+    """The engine plus repositories; `open` connects and migrates, `dispose` closes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = build_engine(url)
+        self.jobs = JobRepository(self.engine)
+        self.runs = RunRepository(self.engine)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Database:
+        """Connect, check the schema revision, and migrate when behind (and allowed)."""
+        database = cls(url)
+        revision = database.schema_revision()
+        if revision != HEAD_REVISION:
+            if not migrate:
+                raise ConfigError(
+                    f"database_url: schema of {safe_url(url)!r} is at {revision or 'nothing'}, "
+                    f"this version needs {HEAD_REVISION}: run `director db upgrade`"
+                )
+            log.info(
+                "migrating %s from %s to %s", safe_url(url), revision or "empty", HEAD_REVISION
+            )
+            database.upgrade()
+        return database
+
+    def schema_revision(self) -> str | None:
+        """The stored schema revision; DatabaseUnavailable when the server cannot be reached."""
+        try:
+            connection = self.engine.connect()
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"database_url: cannot connect to {safe_url(self.url)!r}: {_first_line(exc)}"
+            ) from None
+        with connection:
+            try:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except DBAPIError:
+                return None  # no alembic_version table yet: an empty database
+
+    def upgrade(self, revision: str = "head") -> bool:
+        """Run migrations; DatabaseUnavailable when the server goes away meanwhile."""
+        try:
+            return upgrade(self.engine, revision)
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(
+                f"database_url: migrating {safe_url(self.url)!r} failed: {_first_line(exc)}"
+            ) from None
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _first_line(exc: DBAPIError) -> str:
+    """The driver's message, first line only (never the URL, which may hold a password)."""
+    message = str(exc.orig) if exc.orig is not None else type(exc).__name__
+    return message.strip().splitlines()[0] if message.strip() else type(exc).__name__

@@ -1,0 +1,81 @@
+"""Engine creation for SQLite and PostgreSQL, with URL validation that never shows a password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from director_jobs.errors import ConfigError
+
+# How long a SQLite writer waits for another runner's transaction before giving up.
+# Claims and run records are short transactions; 30 s covers a slow disk under load.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
+
+
+def safe_url(url: str | URL) -> str:
+    """Render a database URL with its password masked, for logs and errors."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse and check a database URL; raise ConfigError naming the field."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # The text may hold a password: show only its scheme.
+        scheme = url.split(":", 1)[0] if ":" in url else url[:16]
+        raise ConfigError(
+            f"database_url: cannot parse {scheme!r}…: expected e.g. sqlite:////var/lib/x.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"database_url: unsupported database {parsed.get_backend_name()!r} in "
+            f"{safe_url(parsed)!r}: expected one of {', '.join(SUPPORTED_BACKENDS)}"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
+    return parsed
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    """WAL for concurrent readers, a busy timeout for concurrent runners, enforced FKs."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def build_engine(url: str) -> Engine:
+    """Create an engine for `url` without connecting yet."""
+    parsed = parse_database_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            folder = Path(database).expanduser().resolve().parent
+            if not folder.is_dir():
+                raise ConfigError(
+                    f"database_url: folder {str(folder)!r} of {safe_url(parsed)!r} does not exist"
+                )
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ImportError, ArgumentError) as exc:
+        raise ConfigError(f"database_url: cannot use {safe_url(parsed)!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+    return engine

@@ -1,0 +1,289 @@
+"""Job definitions and their scheduling state: reads, writes and the atomic claim."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from director_jobs.db.schema import jobs, runs
+from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
+from director_jobs.model import Job, JobSpec, RunStatus, Trigger
+
+
+def spec_columns(spec: JobSpec) -> dict[str, Any]:
+    """Column values for a definition."""
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "parameters": spec.parameters,
+        "interval_seconds": spec.interval,
+        "cron": spec.cron,
+        "timezone": spec.timezone,
+        "timeperiod": spec.timeperiod,
+        "disabled": spec.disabled,
+        "timeout_seconds": spec.timeout,
+        "retries": spec.retries,
+        "retry_delay_seconds": spec.retry_delay,
+        "tags": list(spec.tags),
+        "description": spec.description,
+        "confirm": spec.confirm,
+    }
+
+
+def job_from_row(row: Row[Any]) -> Job:
+    """Build a Job from a full `jobs` row."""
+    m = row._mapping
+    spec = JobSpec(
+        name=m["name"],
+        type=m["type"],
+        parameters=dict(m["parameters"] or {}),
+        interval=m["interval_seconds"],
+        cron=m["cron"],
+        timezone=m["timezone"],
+        timeperiod=m["timeperiod"],
+        disabled=bool(m["disabled"]),
+        timeout=m["timeout_seconds"],
+        retries=m["retries"],
+        retry_delay=m["retry_delay_seconds"],
+        tags=tuple(m["tags"] or ()),
+        description=m["description"] or "",
+        confirm=bool(m["confirm"]),
+    )
+    trigger = m["pending_trigger"]
+    return Job(
+        id=m["id"],
+        spec=spec,
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        last_attempt_at=m["last_attempt_at"],
+        next_due_at=m["next_due_at"],
+        attempt=m["attempt"],
+        pending_trigger=Trigger(trigger) if trigger else None,
+        claimed_by=m["claimed_by"],
+    )
+
+
+class JobRepository:
+    """All SQL about the `jobs` table lives here."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- definitions ---------------------------------------------------------------
+
+    def add(self, spec: JobSpec, now: datetime, next_due_at: datetime | None) -> Job:
+        """Insert a new job; AlreadyExists when the name is taken."""
+        with self.engine.begin() as connection:
+            self.insert(connection, spec, now, next_due_at)
+        return self.get(spec.name)
+
+    @staticmethod
+    def insert(
+        connection: Connection, spec: JobSpec, now: datetime, next_due_at: datetime | None
+    ) -> None:
+        """Insert within a caller's transaction."""
+        try:
+            connection.execute(
+                insert(jobs).values(
+                    **spec_columns(spec),
+                    created_at=now,
+                    updated_at=now,
+                    next_due_at=next_due_at,
+                    attempt=0,
+                )
+            )
+        except IntegrityError:
+            raise AlreadyExists(f"name: a job named {spec.name!r} exists already") from None
+
+    @staticmethod
+    def replace(
+        connection: Connection, job: Job, spec: JobSpec, now: datetime, next_due_at: datetime | None
+    ) -> None:
+        """Overwrite a definition; the scheduling state follows the new schedule."""
+        connection.execute(
+            update(jobs)
+            .where(jobs.c.id == job.id)
+            .values(**spec_columns(spec), updated_at=now, next_due_at=next_due_at)
+        )
+
+    def get(self, name: str, connection: Connection | None = None) -> Job:
+        """Return the job `name` or raise NotFound."""
+        query = select(jobs).where(jobs.c.name == name)
+        if connection is not None:
+            row = connection.execute(query).first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).first()
+        if row is None:
+            raise NotFound(f"job: no job named {name!r}")
+        return job_from_row(row)
+
+    def all(self, connection: Connection | None = None) -> list[Job]:
+        """Every job, by name."""
+        query = select(jobs).order_by(jobs.c.name)
+        if connection is not None:
+            return [job_from_row(r) for r in connection.execute(query)]
+        with self.engine.connect() as own:
+            return [job_from_row(r) for r in own.execute(query)]
+
+    def delete(self, name: str) -> None:
+        """Delete a job that is not running; its run history stays (by name)."""
+        with self.engine.begin() as connection:
+            job = self.get(name, connection)
+            if job.claimed_by:
+                raise JobAlreadyRunning(
+                    f"job: {name!r} is running on {job.claimed_by}; wait for it"
+                )
+            connection.execute(jobs.delete().where(jobs.c.id == job.id))
+
+    @staticmethod
+    def delete_in(connection: Connection, job_id: int) -> None:
+        """Delete a job row in the caller's transaction."""
+        connection.execute(jobs.delete().where(jobs.c.id == job_id))
+
+    def set_disabled(self, name: str, disabled: bool, now: datetime) -> Job:
+        """Enable or disable a job."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(jobs).where(jobs.c.name == name).values(disabled=disabled, updated_at=now)
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"job: no job named {name!r}")
+        return self.get(name)
+
+    def request_run(self, name: str, now: datetime) -> Job:
+        """Queue a manual run: due now, with the manual trigger (ignores schedule and period)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                update(jobs)
+                .where(jobs.c.name == name)
+                .values(next_due_at=now, pending_trigger=Trigger.MANUAL.value)
+            )
+            if result.rowcount != 1:
+                raise NotFound(f"job: no job named {name!r}")
+        return self.get(name)
+
+    # -- the runner's view -----------------------------------------------------------
+
+    def due(self, now: datetime, limit: int) -> list[Job]:
+        """Enabled jobs due at `now` and not claimed, oldest due first (reads the due index)."""
+        query = (
+            select(jobs)
+            .where(
+                jobs.c.disabled.is_(False),
+                jobs.c.next_due_at <= now,
+                jobs.c.claimed_by.is_(None),
+            )
+            .order_by(jobs.c.next_due_at, jobs.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            return [job_from_row(r) for r in connection.execute(query)]
+
+    def earliest_due(self) -> datetime | None:
+        """The earliest next-due time of any enabled job (an index lookup)."""
+        query = select(func.min(jobs.c.next_due_at)).where(jobs.c.disabled.is_(False))
+        with self.engine.connect() as connection:
+            value = connection.execute(query).scalar()
+        return value
+
+    def defer(self, job: Job, until: datetime | None) -> None:
+        """Move a due job's next start (outside its time period) without claiming it."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.claimed_by.is_(None))
+                .values(next_due_at=until)
+            )
+
+    def claim(
+        self,
+        job: Job,
+        *,
+        runner: str,
+        runner_process_start: float | None,
+        now: datetime,
+        trigger: Trigger,
+        attempt: int,
+        scheduled_for: datetime | None,
+        require_due: bool,
+        also: Callable[[Connection], None] | None = None,
+    ) -> int | None:
+        """Atomically mark `job` as running here and open its run; None when someone was first.
+
+        The UPDATE's WHERE decides the race on both databases: on PostgreSQL the second
+        writer waits for the row lock and then sees `claimed_by` set; on SQLite writers
+        are serialised by the database lock. With `require_due`, a job that another
+        runner ran (and released) between our read and this claim is not run again.
+        `also` writes more rows in the same transaction, before the run's row.
+        """
+        conditions = [jobs.c.id == job.id, jobs.c.claimed_by.is_(None)]
+        if require_due:
+            conditions += [jobs.c.disabled.is_(False), jobs.c.next_due_at <= now]
+        with self.engine.begin() as connection:
+            claimed = connection.execute(
+                update(jobs).where(and_(*conditions)).values(claimed_by=runner)
+            )
+            if claimed.rowcount != 1:
+                connection.rollback()
+                return None
+            if also is not None:
+                also(connection)
+            run_id = connection.execute(
+                insert(runs).values(
+                    job_id=job.id,
+                    job_name=job.name,
+                    job_type=job.spec.type,
+                    status=RunStatus.RUNNING.value,
+                    trigger=trigger.value,
+                    attempt=attempt,
+                    scheduled_for=scheduled_for,
+                    started_at=now,
+                    output="",
+                    runner=runner,
+                    runner_process_start=runner_process_start,
+                )
+            ).inserted_primary_key
+            assert run_id is not None
+            connection.execute(
+                update(jobs)
+                .where(jobs.c.id == job.id)
+                .values(claimed_run_id=run_id[0], last_attempt_at=now)
+            )
+        return int(run_id[0])
+
+    @staticmethod
+    def release(
+        connection: Connection,
+        job_id: int,
+        run_id: int,
+        *,
+        next_due_at: datetime | None,
+        attempt: int,
+        pending_trigger: Trigger | None,
+    ) -> None:
+        """Clear the claim of `run_id` and store the next due time (in the caller's transaction)."""
+        connection.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.claimed_run_id == run_id)
+            .values(
+                claimed_by=None,
+                claimed_run_id=None,
+                next_due_at=next_due_at,
+                attempt=attempt,
+                pending_trigger=pending_trigger.value if pending_trigger else None,
+            )
+        )
+
+    def by_ids(self, ids: Sequence[int]) -> dict[int, Job]:
+        """Jobs by id."""
+        if not ids:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(jobs).where(jobs.c.id.in_(list(ids))))
+            return {row.id: job_from_row(row) for row in rows}

@@ -1,0 +1,97 @@
+"""Run history: finishing runs, listing history, finding runs whose runner died."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from director_jobs.db.schema import runs
+from director_jobs.model import Run, RunStatus, Trigger
+
+
+def run_from_row(row: Row[Any]) -> Run:
+    """Build a Run from a `runs` row."""
+    m = row._mapping
+    return Run(
+        id=m["id"],
+        job_name=m["job_name"],
+        job_type=m["job_type"],
+        status=RunStatus(m["status"]),
+        trigger=Trigger(m["trigger"]),
+        attempt=m["attempt"],
+        scheduled_for=m["scheduled_for"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        duration=m["duration_seconds"],
+        exit_code=m["exit_code"],
+        error=m["error"],
+        output=m["output"] or "",
+        runner=m["runner"],
+    )
+
+
+class RunRepository:
+    """All SQL about the `runs` table lives here."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @staticmethod
+    def finish(
+        connection: Connection,
+        run_id: int,
+        *,
+        status: RunStatus,
+        finished_at: datetime,
+        duration: float,
+        exit_code: int | None,
+        error: str | None,
+        output: str,
+    ) -> None:
+        """Record how a run ended (in the caller's transaction)."""
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(
+                status=status.value,
+                finished_at=finished_at,
+                duration_seconds=duration,
+                exit_code=exit_code,
+                error=error,
+                output=output,
+            )
+        )
+
+    @staticmethod
+    def record(connection: Connection, **values: Any) -> int:
+        """Insert a run that is already over (skipped slots, ad-hoc executions)."""
+        values.setdefault("output", "")
+        key = connection.execute(insert(runs).values(**values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def history(self, job_name: str | None, limit: int) -> list[Run]:
+        """Runs, newest first, of one job or of all."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if job_name is not None:
+            query = query.where(runs.c.job_name == job_name)
+        with self.engine.connect() as connection:
+            return [run_from_row(r) for r in connection.execute(query)]
+
+    def get(self, run_id: int) -> Run | None:
+        """One run by id."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+        return run_from_row(row) if row else None
+
+    def running(self) -> list[tuple[Run, int | None, float | None]]:
+        """Runs marked running, with their job id and runner process start (ix_runs_status)."""
+        query = select(runs).where(runs.c.status == RunStatus.RUNNING.value)
+        with self.engine.connect() as connection:
+            return [
+                (run_from_row(r), r.job_id, r.runner_process_start)
+                for r in connection.execute(query)
+            ]

@@ -1,0 +1,143 @@
+"""Declarative definitions in TOML (`director apply` / `director export`) for version control."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from director_jobs.errors import InvalidInput
+from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec
+from director_jobs.validation import parse_duration, parse_non_negative_int
+
+JOB_KEYS = (
+    "type",
+    "description",
+    "parameters",
+    "interval",
+    "cron",
+    "timezone",
+    "timeperiod",
+    "disabled",
+    "timeout",
+    "retries",
+    "retry_delay",
+    "tags",
+    "confirm",
+)
+TOP_LEVEL_KEYS = ("jobs",)
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read a TOML definitions file; errors name the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise InvalidInput("file", str(path), f"cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput("file", str(path), f"not valid TOML: {exc}") from None
+
+
+def parse_jobs(data: Mapping[str, Any]) -> list[JobSpec]:
+    """Turn the `[jobs.NAME]` tables into JobSpecs (shape only; the service validates meaning)."""
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise InvalidInput(key, data[key], f"unknown section; expected {', '.join(TOP_LEVEL_KEYS)}")
+    tables = data.get("jobs", {})
+    if not isinstance(tables, dict):
+        raise InvalidInput("jobs", tables, "expected tables like [jobs.my-job]")
+    return [job_spec(name, table) for name, table in tables.items()]
+
+
+def job_spec(name: str, table: Any) -> JobSpec:
+    """One `[jobs.NAME]` table as a JobSpec."""
+    where = f"jobs.{name}"
+    if not isinstance(table, dict):
+        raise InvalidInput(where, table, "expected a table")
+    for key in table:
+        if key not in JOB_KEYS:
+            raise InvalidInput(f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(JOB_KEYS)}")
+    if "type" not in table:
+        raise InvalidInput(f"{where}.type", None, "every job needs a type")
+
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{where}.{key}", value, "expected a string")
+        return value
+
+    def flag(key: str) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            raise InvalidInput(f"{where}.{key}", value, "expected true or false")
+        return value
+
+    parameters = table.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise InvalidInput(f"{where}.parameters", parameters, "expected a table")
+    tags = table.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise InvalidInput(f"{where}.tags", tags, "expected a list of strings")
+    interval = table.get("interval")
+    return JobSpec(
+        name=name,
+        type=text("type") or "",
+        parameters=parameters,
+        interval=parse_duration(interval, f"{where}.interval") if interval is not None else None,
+        cron=text("cron"),
+        timezone=text("timezone"),
+        timeperiod=text("timeperiod"),
+        disabled=flag("disabled"),
+        timeout=parse_duration(table.get("timeout", DEFAULT_TIMEOUT), f"{where}.timeout"),
+        retries=parse_non_negative_int(table.get("retries", 0), f"{where}.retries"),
+        retry_delay=parse_duration(
+            table.get("retry_delay", DEFAULT_RETRY_DELAY), f"{where}.retry_delay", allow_zero=True
+        ),
+        tags=tuple(tags),
+        description=text("description") or "",
+        confirm=flag("confirm"),
+    )
+
+
+def export_jobs(specs: list[JobSpec]) -> str:
+    """Render job definitions as TOML that `apply` reads back to the same definitions."""
+    lines = ["# director-jobs definitions; apply with `director apply FILE`", ""]
+    defaults = JobSpec(name="", type="")
+    for spec in specs:
+        lines.append(f"[jobs.{_key(spec.name)}]")
+        lines.append(f"type = {_value(spec.type)}")
+        for key in ("description", "interval", "cron", "timezone", "timeperiod", "disabled",
+                    "timeout", "retries", "retry_delay", "confirm"):
+            value = getattr(spec, key)
+            if value is not None and value != getattr(defaults, key):
+                lines.append(f"{key} = {_value(value)}")
+        if spec.tags:
+            lines.append(f"tags = {_value(list(spec.tags))}")
+        if spec.parameters:
+            lines.append(f"parameters = {_value(spec.parameters)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _key(name: str) -> str:
+    """A bare TOML key when possible (names with '.' need quotes)."""
+    return name if name.replace("-", "").replace("_", "").isalnum() else json.dumps(name)
+
+
+def _value(value: Any) -> str:
+    """A TOML value for JSON-like data (JSON string escapes are valid TOML basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value if v is not None) + "]"
+    if isinstance(value, dict):
+        items = [f"{_key(str(k))} = {_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    raise InvalidInput("parameters", value, "cannot be written as TOML")

@@ -1,0 +1,6 @@
+"""The process exit codes, one table (DESIGN.md §8; the README repeats it)."""
+
+OK = 0  # done and nothing failed; clean shutdown; memory/lifetime recycle
+JOB_FAILED = 1  # a job failed (one-shot), or the operation failed (already running, database down)
+USAGE = 2  # bad command line or invalid input (names the field and the text)
+CONFIG = 78  # EX_CONFIG: configuration unusable; systemd does not restart on it

@@ -1,0 +1,1 @@
+"""Job types: the code that knows how to do one kind of work."""

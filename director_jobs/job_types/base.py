@@ -1,0 +1,143 @@
+"""The job-type interface: a name, declared parameters with defaults, and `run(params, context)`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from director_jobs.clock import Clock
+from director_jobs.errors import DirectorJobsError, InvalidInput
+from director_jobs.output import OutputTail
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: its JSON kinds, default and meaning."""
+
+    name: str
+    kinds: tuple[type, ...]
+    description: str
+    default: Any = None
+    required: bool = False
+
+    def expected(self) -> str:
+        """Describe the accepted kinds for an error message."""
+        return " or ".join(_TYPE_NAMES.get(k, f"a JSON {k.__name__}") for k in self.kinds)
+
+    def accepts(self, value: Any) -> bool:
+        """True when `value` has one of the declared kinds (bool is not a number here)."""
+        if isinstance(value, bool):
+            return bool in self.kinds
+        if isinstance(value, int) and float in self.kinds:
+            return True
+        return isinstance(value, self.kinds)
+
+
+class JobFailed(DirectorJobsError):
+    """Raised by a job type to fail its run with a message (and optionally an exit code)."""
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class JobTimedOut(DirectorJobsError):
+    """Raised when a job ran past its timeout and was stopped."""
+
+
+class JobCancelled(DirectorJobsError):
+    """Raised when a job stopped because the runner asked it to (shutdown)."""
+
+
+@dataclass
+class JobResult:
+    """What a successful `run` may report: an exit code for the record and a summary."""
+
+    exit_code: int = 0
+    summary: str = ""
+
+
+@dataclass
+class JobContext:
+    """What a running job may use; passed in so that job types reach for no globals."""
+
+    job_name: str
+    run_id: int | None
+    logger: logging.LoggerAdapter[logging.Logger]
+    clock: Clock
+    output: OutputTail
+    timeout: float | None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    database_url: str | None = None
+
+    def emit_output(self, line: str, stream: str = "stdout") -> None:
+        """Keep a line of program output in the run's tail and log it (stderr as WARNING)."""
+        self.output.append(line if stream == "stdout" else f"[stderr] {line}")
+        level = logging.INFO if stream == "stdout" else logging.WARNING
+        self.logger.log(level, "%s", line, extra={"in_tail": True})
+
+
+class JobType(ABC):
+    """Base class of every job type; subclasses set the class attributes and `run`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+
+    def default_parameters(self) -> dict[str, Any]:
+        """Every parameter with its default (required ones as null)."""
+        return {p.name: p.default for p in self.parameters}
+
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check `params` against the declaration; return them merged with the defaults."""
+        declared = {p.name: p for p in self.parameters}
+        for key in params:
+            if key not in declared:
+                known = ", ".join(sorted(declared)) or "none"
+                raise InvalidInput(
+                    f"parameters.{key}",
+                    params[key],
+                    f"unknown parameter; {self.name} takes {known}",
+                )
+        merged = self.default_parameters()
+        for key, value in params.items():
+            parameter = declared[key]
+            if value is None and not parameter.required:
+                continue
+            if not parameter.accepts(value):
+                raise InvalidInput(f"parameters.{key}", value, f"expected {parameter.expected()}")
+            merged[key] = value
+        for parameter in self.parameters:
+            if parameter.required and merged.get(parameter.name) is None:
+                raise InvalidInput(
+                    f"parameters.{parameter.name}", None, "this parameter is required"
+                )
+        self.check(merged)
+        return merged
+
+    def check(self, params: dict[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Further checks of the merged parameters; raise InvalidInput naming the field."""
+
+    @abstractmethod
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult | None:
+        """Do the work; raise JobFailed (or any exception) to fail the run."""
+
+
+def parse_parameters_json(text: str) -> dict[str, Any]:
+    """Parse `--parameters` JSON into an object, naming the field on error."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            "parameters", text, f"invalid JSON: {exc.msg} at column {exc.colno}"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput("parameters", text, 'expected a JSON object like {"key": "value"}')
+    return value

@@ -1,0 +1,179 @@
+"""Creating, changing and applying job definitions: validation first, then one transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from director_jobs.clock import Clock
+from director_jobs.db.database import Database
+from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound
+from director_jobs.job_types.registry import Registry
+from director_jobs.model import Job, JobSpec
+from director_jobs.runner import PeriodSource
+from director_jobs.schedule import Schedule, first_due, schedule_of
+from director_jobs.validation import parse_duration, validate_name, zone
+
+# `jobs next` and period look-ahead stop after this many steps, so a schedule whose
+# slots never fall inside the period cannot loop forever.
+MAX_LOOKAHEAD_STEPS = 100_000
+
+
+@dataclass
+class ApplyReport:
+    """What `apply` did (or would do with --dry-run)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+class JobService:
+    """The operations behind `jobs add/set/delete/next` and `apply`."""
+
+    def __init__(
+        self,
+        database: Database,
+        registry: Registry,
+        clock: Clock,
+        default_timezone: str,
+        periods: PeriodSource | None = None,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.periods = periods
+
+    def validate(self, spec: JobSpec) -> JobSpec:
+        """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it."""
+        validate_name(spec.name)
+        job_type = self.registry.get(spec.type)
+        job_type.validate(spec.parameters)
+        if spec.interval is not None and spec.cron is not None:
+            raise InvalidInput("cron", spec.cron, "give either an interval or a cron expression, not both")
+        if spec.interval is not None:
+            parse_duration(spec.interval, "interval")
+        if spec.timezone is not None:
+            zone(spec.timezone)
+        self.schedule(spec)  # parses the cron expression
+        if spec.timeperiod is not None:
+            validate_name(spec.timeperiod, "timeperiod")
+            if self.periods is not None:
+                try:
+                    self.periods.period(spec.timeperiod)
+                except NotFound:
+                    raise InvalidInput("timeperiod", spec.timeperiod, "no time period of that name") from None
+        parse_duration(spec.timeout, "timeout")
+        parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
+        if isinstance(spec.retries, bool) or not isinstance(spec.retries, int) or spec.retries < 0:
+            raise InvalidInput("retries", spec.retries, "expected a whole number >= 0")
+        for tag in spec.tags:
+            validate_name(tag, "tags")
+        return spec
+
+    def schedule(self, spec: JobSpec) -> Schedule | None:
+        """The schedule `spec` states."""
+        return schedule_of(spec.interval, spec.cron, spec.timezone, self.default_timezone)
+
+    def add(self, spec: JobSpec) -> Job:
+        """Validate and store a new job."""
+        self.validate(spec)
+        now = self.clock.now()
+        return self.database.jobs.add(spec, now, first_due(self.schedule(spec), now))
+
+    def update(self, name: str, **changes: Any) -> Job:
+        """Change fields of a job; the next due time follows a changed schedule."""
+        job = self.database.jobs.get(name)
+        spec = dataclasses.replace(job.spec, **changes)
+        self.validate(spec)
+        now = self.clock.now()
+        with self.database.engine.begin() as connection:
+            self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+        return self.database.jobs.get(name)
+
+    def _next_due(self, job: Job, spec: JobSpec, now: datetime) -> datetime | None:
+        """Keep the due time when the schedule is unchanged; otherwise recompute it."""
+        old, new = job.spec, spec
+        if (old.interval, old.cron, old.timezone) == (new.interval, new.cron, new.timezone):
+            return job.next_due_at
+        schedule = self.schedule(spec)
+        if schedule is None:
+            return None
+        if job.last_attempt_at is None:
+            return first_due(schedule, now)
+        return schedule.next_after(job.last_attempt_at)
+
+    def delete(self, name: str) -> None:
+        """Delete a job (refused while it runs)."""
+        self.database.jobs.delete(name)
+
+    def upcoming(self, job: Job, count: int) -> list[datetime]:
+        """The next `count` start times, assuming instant runs, honouring the time period.
+
+        An hourly job in a 09:00-17:00 period due at 16:00 yields 16:00, then (17:00 is
+        outside) 09:00 next morning, 10:00, …
+        """
+        schedule = self.schedule(job.spec)
+        if schedule is None:
+            return []
+        period = None
+        if job.spec.timeperiod and self.periods is not None:
+            period = self.periods.period(job.spec.timeperiod)
+        now = self.clock.now()
+        candidate: datetime | None = job.next_due_at or first_due(schedule, now)
+        if candidate is not None and candidate < now:
+            candidate = now
+        times: list[datetime] = []
+        for _ in range(MAX_LOOKAHEAD_STEPS):
+            if candidate is None or len(times) >= count:
+                break
+            if period is not None and not period.contains(candidate):
+                candidate = period.next_transition(candidate)
+                continue
+            times.append(candidate)
+            candidate = schedule.next_after(candidate)
+        return times
+
+    def apply(self, specs: Sequence[JobSpec], *, prune: bool, dry_run: bool) -> ApplyReport:
+        """Make the stored jobs match `specs`: all validated first, then one transaction."""
+        seen: set[str] = set()
+        for spec in specs:
+            if spec.name in seen:
+                raise InvalidInput("name", spec.name, "defined twice in the file")
+            seen.add(spec.name)
+            self.validate(spec)
+        report = ApplyReport()
+        now = self.clock.now()
+        with self.database.engine.begin() as connection:
+            existing = {job.name: job for job in self.database.jobs.all(connection)}
+            for spec in specs:
+                job = existing.get(spec.name)
+                if job is None:
+                    report.created.append(spec.name)
+                    if not dry_run:
+                        self.database.jobs.insert(connection, spec, now, first_due(self.schedule(spec), now))
+                elif job.spec != spec:
+                    report.updated.append(spec.name)
+                    if not dry_run:
+                        self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+                else:
+                    report.unchanged.append(spec.name)
+            if prune:
+                for name, job in sorted(existing.items()):
+                    if name in seen:
+                        continue
+                    if job.claimed_by:
+                        raise JobAlreadyRunning(f"job: {name!r} is running on {job.claimed_by}; cannot prune it now")
+                    report.deleted.append(name)
+                    if not dry_run:
+                        self.database.jobs.delete_in(connection, job.id)
+            if dry_run:
+                connection.rollback()
+        return report
+
+

@@ -1,0 +1,110 @@
+"""Logging set-up: colour on a terminal, plain text elsewhere, journald when stderr is the journal."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any, TextIO
+
+TRACE = 5  # below DEBUG: per-row detail that even --debug does not want
+logging.addLevelName(TRACE, "TRACE")
+
+LEVELS = {
+    "trace": TRACE,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+# Job fields attached to log records (logging `extra`) and, in journald, sent as fields.
+JOB_FIELDS = ("job_name", "job_type", "run_id", "run_status")
+
+SHORT_FORMAT = "[%(levelname)-5s] %(message)s"
+TIMED_FORMAT = "%(asctime)s [%(levelname)-5s] %(message)s"
+
+
+def stderr_is_journal(stream: TextIO) -> bool:
+    """True when `stream` is connected to journald (systemd sets JOURNAL_STREAM=dev:inode)."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    if not expected:
+        return False
+    try:
+        stat = os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return False
+    return expected == f"{stat.st_dev}:{stat.st_ino}"
+
+
+def job_extra(
+    job_name: str, job_type: str, run_id: int | None, run_status: str | None = None
+) -> dict[str, Any]:
+    """The `extra` dict that carries job fields into log records."""
+    extra: dict[str, Any] = {"job_name": job_name, "job_type": job_type, "run_id": run_id}
+    if run_status is not None:
+        extra["run_status"] = run_status
+    return extra
+
+
+def _journal_handler() -> logging.Handler:
+    """A JournalHandler that sends our job fields as journald fields (JOB_NAME=…)."""
+    from systemd import journal
+
+    class JobFieldsJournalHandler(journal.JournalHandler):  # type: ignore[misc]
+        """Adds JOB_NAME, JOB_TYPE, RUN_ID, RUN_STATUS from the record's extras."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            """Copy job fields into the handler's extra fields for this record."""
+            fields = {
+                name.upper(): str(getattr(record, name))
+                for name in JOB_FIELDS
+                if getattr(record, name, None) is not None
+            }
+            saved = self._extra
+            self._extra = {**saved, **fields}
+            try:
+                super().emit(record)
+            finally:
+                self._extra = saved
+
+    return JobFieldsJournalHandler(SYSLOG_IDENTIFIER="director-jobs")
+
+
+def setup_logging(level: int, *, stream: TextIO | None = None, timestamps: bool = True) -> None:
+    """Install one handler on the root logger; call once per process."""
+    stream = stream or sys.stderr
+    fmt = TIMED_FORMAT if timestamps else SHORT_FORMAT
+    handler: logging.Handler
+    if stderr_is_journal(stream):
+        try:
+            handler = _journal_handler()
+            handler.setFormatter(logging.Formatter("%(message)s"))
+        except ImportError:
+            handler = logging.StreamHandler(stream)
+            handler.setFormatter(logging.Formatter(SHORT_FORMAT))
+    elif stream.isatty() and not os.environ.get("NO_COLOR"):
+        import colorlog
+
+        handler = colorlog.StreamHandler(stream)
+        handler.setFormatter(
+            colorlog.ColoredFormatter(
+                "%(log_color)s" + fmt + "%(reset)s",
+                log_colors={
+                    "TRACE": "thin_white",
+                    "DEBUG": "cyan",
+                    "INFO": "green",
+                    "WARNING": "yellow",
+                    "ERROR": "red",
+                    "CRITICAL": "bold_red",
+                },
+            )
+        )
+    else:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,103 @@
+"""Domain records shared by the core, the database layer and the CLI."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class RunStatus(enum.StrEnum):
+    """Outcome (or state) of one run."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    STOPPED = "stopped"
+    ABANDONED = "abandoned"
+    SKIPPED = "skipped"
+
+    @property
+    def failed(self) -> bool:
+        """True for outcomes that count as a failure of the job."""
+        return self in (RunStatus.ERROR, RunStatus.TIMEOUT, RunStatus.ABANDONED)
+
+
+class Trigger(enum.StrEnum):
+    """Why a run started."""
+
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    RETRY = "retry"
+    EXECUTE = "execute"
+
+
+# The output tail kept per run: enough for a stack trace and the last lines of a
+# chatty command, small enough that 100 runs per job stay well under 10 MiB.
+OUTPUT_TAIL_BYTES = 64 * 1024
+
+DEFAULT_TIMEOUT = 3600.0
+DEFAULT_RETRY_DELAY = 60.0
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job definition as the user states it (what `add`, `set` and `apply` write)."""
+
+    name: str
+    type: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    interval: float | None = None
+    cron: str | None = None
+    timezone: str | None = None
+    timeperiod: str | None = None
+    disabled: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = 0
+    retry_delay: float = DEFAULT_RETRY_DELAY
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """A stored job: its definition plus the scheduling state the runner keeps."""
+
+    id: int
+    spec: JobSpec
+    created_at: datetime
+    updated_at: datetime
+    last_attempt_at: datetime | None
+    next_due_at: datetime | None
+    attempt: int
+    pending_trigger: Trigger | None
+    claimed_by: str | None
+
+    @property
+    def name(self) -> str:
+        """The job's unique name."""
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution of a job, as stored."""
+
+    id: int
+    job_name: str
+    job_type: str
+    status: RunStatus
+    trigger: Trigger
+    attempt: int
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None
+    exit_code: int | None
+    error: str | None
+    output: str
+    runner: str | None

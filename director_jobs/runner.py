@@ -1,0 +1,381 @@
+"""The runner: one pass runs every pending job in turn; forever mode repeats passes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from director_jobs.clock import Clock
+from director_jobs.db.database import Database
+from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
+from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
+from director_jobs.identity import RunnerIdentity, is_alive, parse_label
+from director_jobs.job_types.base import JobContext
+from director_jobs.job_types.registry import Registry
+from director_jobs.logs import job_extra
+from director_jobs.model import Job, RunStatus, Trigger
+from director_jobs.output import OutputTail
+from director_jobs.schedule import Schedule, missed_slots, schedule_of
+
+log = logging.getLogger("director_jobs.runner")
+
+# Due jobs read per query; a pass reads again until nothing is left.
+BATCH_SIZE = 100
+
+
+class ActivePeriod(Protocol):
+    """The part of a time period the runner needs."""
+
+    def contains(self, instant: datetime) -> bool:
+        """True when `instant` is inside the period."""
+
+    def next_transition(self, after: datetime) -> datetime | None:
+        """The next instant after `after` where `contains` changes."""
+
+
+class PeriodSource(Protocol):
+    """Looks up time periods by name (NotFound when there is none)."""
+
+    def period(self, name: str) -> ActivePeriod:
+        """The period called `name`."""
+
+
+@dataclass
+class PassReport:
+    """What one pass did."""
+
+    statuses: list[tuple[str, RunStatus]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        """How many runs failed."""
+        return sum(1 for _, status in self.statuses if status.failed)
+
+
+class Runner:
+    """Decides what is pending, claims it, runs it and records it, one job at a time."""
+
+    def __init__(
+        self,
+        database: Database,
+        registry: Registry,
+        clock: Clock,
+        *,
+        default_timezone: str,
+        periods: PeriodSource | None = None,
+        identity: RunnerIdentity | None = None,
+    ) -> None:
+        self.database = database
+        self.registry = registry
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.periods = periods
+        self.identity = identity or RunnerIdentity.current()
+        self.stop_requested = threading.Event()
+        self.cancel_current = threading.Event()
+
+    # -- scheduling --------------------------------------------------------------------
+
+    def schedule_for(self, job: Job) -> Schedule | None:
+        """The job's schedule (interval, cron, or None for manual-only)."""
+        spec = job.spec
+        return schedule_of(spec.interval, spec.cron, spec.timezone, self.default_timezone)
+
+    def run_once(self, report: PassReport | None = None) -> float | None:
+        """Run every job pending now, oldest due first; return seconds until the next work.
+
+        A job runs at most once per pass, except retries that come due during it, so a
+        job whose interval is shorter than its run time cannot keep a pass going forever.
+        """
+        report = report if report is not None else PassReport()
+        self.recover_abandoned()
+        pass_started = self.clock.now()
+        while not self.stop_requested.is_set():
+            now = self.clock.now()
+            batch = [
+                job
+                for job in self.database.jobs.due(now, BATCH_SIZE)
+                if job.pending_trigger is not None
+                or (job.next_due_at is not None and job.next_due_at <= pass_started)
+            ]
+            if not batch:
+                break
+            for job in batch:
+                if self.stop_requested.is_set():
+                    break
+                self._start_if_allowed(job, report)
+        return self.seconds_until_next_work()
+
+    def seconds_until_next_work(self) -> float | None:
+        """Seconds until the earliest due job (0 when one is due now), or None when none is."""
+        earliest = self.database.jobs.earliest_due()
+        if earliest is None:
+            return None
+        return max(0.0, (earliest - self.clock.now()).total_seconds())
+
+    def _start_if_allowed(self, job: Job, report: PassReport) -> None:
+        """Run a due job unless its time period is closed (then wake when it opens)."""
+        now = self.clock.now()
+        trigger = job.pending_trigger or Trigger.SCHEDULE
+        if job.spec.timeperiod and trigger is not Trigger.MANUAL:
+            opens = self._period_opens(job, now)
+            if opens is not None:
+                log.info(
+                    "job %s is due but outside time period %s; waiting until %s",
+                    job.name,
+                    job.spec.timeperiod,
+                    opens.isoformat(),
+                    extra=job_extra(job.name, job.spec.type, None),
+                )
+                self.database.jobs.defer(job, opens)
+                return
+        attempt = job.attempt + 1
+        status = self.execute(job, trigger=trigger, attempt=attempt, require_due=True)
+        if status is not None:
+            report.statuses.append((job.name, status))
+
+    def _period_opens(self, job: Job, now: datetime) -> datetime | None:
+        """None when the job may start now; otherwise when its period next opens.
+
+        A period that never opens again (or an unknown period) returns `now + 1 day`,
+        so that the job is looked at again tomorrow rather than at every pass.
+        """
+        if self.periods is None or job.spec.timeperiod is None:
+            return None
+        try:
+            period = self.periods.period(job.spec.timeperiod)
+        except DirectorJobsError as exc:
+            log.error("job %s: %s", job.name, exc, extra=job_extra(job.name, job.spec.type, None))
+            return now + timedelta(days=1)
+        if period.contains(now):
+            return None
+        return period.next_transition(now) or now + timedelta(days=1)
+
+    # -- one attempt -------------------------------------------------------------------
+
+    def execute(
+        self, job: Job, *, trigger: Trigger, attempt: int, require_due: bool
+    ) -> RunStatus | None:
+        """Claim `job`, run it, record the run and the next due time; None if not claimed."""
+        started = self.clock.now()
+        run_id = self.database.jobs.claim(
+            job,
+            runner=self.identity.label,
+            runner_process_start=self.identity.process_start,
+            now=started,
+            trigger=trigger,
+            attempt=attempt,
+            scheduled_for=job.next_due_at if trigger is not Trigger.MANUAL else None,
+            require_due=require_due,
+            also=(lambda c: self._record_skipped(c, job, started)) if trigger is Trigger.SCHEDULE else None,
+        )
+        if run_id is None:
+            if not require_due:
+                raise JobAlreadyRunning(f"job {job.name!r} is already running elsewhere")
+            return None
+        extra = job_extra(job.name, job.spec.type, run_id)
+        log.info(
+            "starting job %s (run %d, %s, attempt %d)",
+            job.name,
+            run_id,
+            trigger,
+            attempt,
+            extra=extra,
+        )
+        output = OutputTail()
+        started_monotonic = self.clock.monotonic()
+        self.cancel_current.clear()
+        outcome = self._attempt(job, run_id, output)
+        duration = self.clock.monotonic() - started_monotonic
+        self._record(job, run_id, trigger, attempt, started, duration, outcome, output)
+        level = logging.INFO if outcome.status is RunStatus.SUCCESS else logging.ERROR
+        log.log(
+            level,
+            "job %s finished: %s in %.2f s%s",
+            job.name,
+            outcome.status,
+            duration,
+            f": {outcome.error}" if outcome.error else "",
+            extra=job_extra(job.name, job.spec.type, run_id, outcome.status.value),
+        )
+        return outcome.status
+
+    def _attempt(self, job: Job, run_id: int, output: OutputTail) -> Outcome:
+        """Resolve the type, validate the stored parameters, run it; never raises."""
+        logger = RunLogAdapter(
+            logging.getLogger(f"director_jobs.job.{job.spec.type}"),
+            job_extra(job.name, job.spec.type, run_id),
+            output,
+        )
+        try:
+            job_type = self.registry.get(job.spec.type)
+            params = job_type.validate(job.spec.parameters)
+        except DirectorJobsError as exc:
+            return Outcome(RunStatus.ERROR, None, str(exc))
+        context = JobContext(
+            job_name=job.name,
+            run_id=run_id,
+            logger=logger,
+            clock=self.clock,
+            output=output,
+            timeout=job.spec.timeout,
+            cancel=self.cancel_current,
+            database_url=self.database.url,
+        )
+        return execute_in_process(job_type, params, context)
+
+    def _record(
+        self,
+        job: Job,
+        run_id: int,
+        trigger: Trigger,
+        attempt: int,
+        started: datetime,
+        duration: float,
+        outcome: Outcome,
+        output: OutputTail,
+    ) -> None:
+        """Store the outcome, any skipped slots, and the job's next due time, in one transaction."""
+        finished = self.clock.now()
+        next_due, next_attempt, pending = self.after_attempt(
+            job, started, finished, outcome.status, attempt, trigger
+        )
+        with self.database.engine.begin() as connection:
+            self.database.runs.finish(
+                connection,
+                run_id,
+                status=outcome.status,
+                finished_at=finished,
+                duration=duration,
+                exit_code=outcome.exit_code,
+                error=outcome.error,
+                output=output.text(),
+            )
+            self.database.jobs.release(
+                connection,
+                job.id,
+                run_id,
+                next_due_at=next_due,
+                attempt=next_attempt,
+                pending_trigger=pending,
+            )
+
+    def after_attempt(
+        self,
+        job: Job,
+        started: datetime,
+        finished: datetime,
+        status: RunStatus,
+        attempt: int,
+        trigger: Trigger,
+    ) -> tuple[datetime | None, int, Trigger | None]:
+        """Next due time, retry counter and pending trigger after an attempt.
+
+        A failed scheduled attempt with retries left is retried after
+        `retry_delay * 2**n` (n = retries done so far: 60 s, 120 s, 240 s, …); otherwise
+        the schedule decides, counted from the attempt's start (Director's interval
+        rule). Manual runs are never retried: someone is watching them.
+        """
+        retries_done = attempt - 1
+        if status.failed and trigger is not Trigger.MANUAL and retries_done < job.spec.retries:
+            delay = job.spec.retry_delay * (2**retries_done)
+            return finished + timedelta(seconds=delay), attempt, Trigger.RETRY
+        schedule = self.schedule_for(job)
+        return (schedule.next_after(started) if schedule else None), 0, None
+
+    def _record_skipped(self, connection: Any, job: Job, started: datetime) -> None:
+        """Write one `skipped` run summarising the slots that passed while nothing ran."""
+        schedule = self.schedule_for(job)
+        if schedule is None or job.next_due_at is None:
+            return
+        missed = missed_slots(schedule, job.next_due_at, started)
+        if missed is None:
+            return
+        count = f"more than {missed.count}" if missed.more else str(missed.count)
+        self.database.runs.record(
+            connection,
+            job_id=job.id,
+            job_name=job.name,
+            job_type=job.spec.type,
+            status=RunStatus.SKIPPED.value,
+            trigger=Trigger.SCHEDULE.value,
+            attempt=0,
+            scheduled_for=missed.first,
+            error=(
+                f"{count} slot(s) from {missed.first.isoformat()} to {missed.last.isoformat()} "
+                f"passed while no runner ran; ran once at {started.isoformat()}"
+            ),
+            runner=self.identity.label,
+        )
+
+    # -- crash recovery --------------------------------------------------------------
+
+    def recover_abandoned(self) -> list[int]:
+        """Mark runs of dead runners on this host `abandoned` and make their jobs due again."""
+        recovered = []
+        for run, job_id, process_started in self.database.runs.running():
+            if run.runner == self.identity.label:
+                continue
+            parsed = parse_label(run.runner or "")
+            if parsed is None or is_alive(parsed[0], parsed[1], process_started) is not False:
+                continue
+            self._abandon(
+                run.id, job_id, run.runner or "?", run.attempt, run.started_at, run.trigger
+            )
+            recovered.append(run.id)
+        return recovered
+
+    def _abandon(
+        self,
+        run_id: int,
+        job_id: int | None,
+        runner: str,
+        attempt: int,
+        started: datetime | None,
+        trigger: Trigger,
+    ) -> None:
+        """Close one orphaned run and release its job by the usual retry/schedule rules."""
+        now = self.clock.now()
+        jobs = self.database.jobs.by_ids([job_id]) if job_id is not None else {}
+        with self.database.engine.begin() as connection:
+            self.database.runs.finish(
+                connection,
+                run_id,
+                status=RunStatus.ABANDONED,
+                finished_at=now,
+                duration=(now - started).total_seconds() if started else 0.0,
+                exit_code=None,
+                error=f"runner {runner} is gone (killed or crashed) while this run was in progress",
+                output="",
+            )
+            job = jobs.get(job_id) if job_id is not None else None
+            if job is not None:
+                next_due, next_attempt, pending = self.after_attempt(
+                    job, started or now, now, RunStatus.ABANDONED, attempt, trigger
+                )
+                self.database.jobs.release(
+                    connection,
+                    job.id,
+                    run_id,
+                    next_due_at=next_due,
+                    attempt=next_attempt,
+                    pending_trigger=pending,
+                )
+        log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
+
+    # -- manual runs ---------------------------------------------------------------------
+
+    def run_now(self, names: Iterable[str]) -> PassReport:
+        """Run the named jobs in the foreground, ignoring schedule and time period."""
+        report = PassReport()
+        self.recover_abandoned()
+        for name in names:
+            job = self.database.jobs.get(name)
+            status = self.execute(job, trigger=Trigger.MANUAL, attempt=1, require_due=False)
+            assert status is not None
+            report.statuses.append((name, status))
+        return report

@@ -1,0 +1,122 @@
+"""Frozen, validated configuration: TOML file, overridden by environment, overridden by flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from director_jobs.errors import ConfigError, InvalidInput
+from director_jobs.validation import zone
+
+SYSTEM_CONFIG = Path("/etc/director-jobs/config.toml")
+SYSTEM_DATA_DIR = Path("/var/lib/director-jobs")
+DB_FILE_NAME = "jobs.db"
+FILE_KEYS = {"database_url": str, "timezone": str, "log_level": str}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs from the outside world, resolved once."""
+
+    database_url: str
+    timezone: str
+    config_file: Path | None
+    log_level: str | None = None
+
+    def describe(self) -> dict[str, str]:
+        """The effective configuration with secrets masked, for the start-up log."""
+        from director_jobs.db.engine import safe_url
+
+        return {
+            "database_url": safe_url(self.database_url),
+            "timezone": self.timezone,
+            "config_file": str(self.config_file) if self.config_file else "(none)",
+        }
+
+
+def read_config_file(path: Path | None, explicit: bool) -> dict[str, Any]:
+    """Read the TOML file; a missing default file is fine, a missing explicit one is not."""
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"config: cannot read {str(path)!r}: no such file") from None
+        return {}
+    except PermissionError:
+        raise ConfigError(f"config: cannot read {str(path)!r}: permission denied") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config: cannot read {str(path)!r}: it is a directory") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {str(path)!r} is not valid TOML: {exc}") from None
+    for key, value in data.items():
+        if key not in FILE_KEYS:
+            raise ConfigError(
+                f"config: unknown key {key!r} in {str(path)!r}; known keys: {', '.join(FILE_KEYS)}"
+            )
+        if not isinstance(value, FILE_KEYS[key]):
+            raise ConfigError(f"config: key {key!r} in {str(path)!r} must be a string")
+    return data
+
+
+def default_database_url() -> str:
+    """SQLite in the service's state directory, or in the user's data folder."""
+    state = os.environ.get("STATE_DIRECTORY")  # set by systemd for StateDirectory=
+    if state:
+        folder = Path(state.split(":")[0])
+    elif os.environ.get("INVOCATION_ID") and os.geteuid() == 0:  # a system unit without it
+        folder = SYSTEM_DATA_DIR
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        folder = Path(base) / "director-jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / DB_FILE_NAME}"
+
+
+def system_timezone() -> str:
+    """The machine's zone name (TZ, /etc/timezone, the /etc/localtime link), else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.partition("zoneinfo/")[2])
+    except OSError:
+        pass
+    for name in candidates:
+        if not name:
+            continue
+        try:
+            zone(name)
+        except InvalidInput:
+            continue
+        return name
+    return "UTC"
+
+
+def load_settings(
+    *, config_path: str | None, database_url: str | None, timezone: str | None
+) -> Settings:
+    """Resolve the settings; `database_url`/`timezone` come from flags or the environment."""
+    explicit = bool(config_path)
+    path = Path(config_path) if config_path else (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
+    values = read_config_file(path, explicit)
+    tz = timezone or values.get("timezone") or system_timezone()
+    try:
+        zone(tz)
+    except InvalidInput as exc:
+        raise ConfigError(str(exc).replace("timezone:", "config timezone:", 1)) from None
+    url = database_url or values.get("database_url") or default_database_url()
+    level = values.get("log_level")
+    if level is not None and level.lower() not in ("trace", "debug", "info", "warning", "error"):
+        raise ConfigError(
+            f"config: log_level {level!r} in {str(path)!r}: expected trace, debug, info, warning or error"
+        )
+    return Settings(database_url=url, timezone=tz, config_file=path, log_level=level)
