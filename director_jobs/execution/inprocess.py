@@ -47,10 +47,6 @@ def execute_in_process(job_type: JobType, params: dict[str, Any], context: JobCo
         return Outcome(RunStatus.ERROR, None, f"{type(exc).__name__}: {exc}")
     if result is None:
         result = JobResult()
-    if result.exit_code != 0:
-        return Outcome(
-            RunStatus.ERROR, result.exit_code, f"job reported exit code {result.exit_code}"
-        )
     return Outcome(RunStatus.SUCCESS, result.exit_code, None, result.summary)
 
 

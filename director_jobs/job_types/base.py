@@ -58,7 +58,11 @@ class JobCancelled(DirectorJobsError):
 
 @dataclass
 class JobResult:
-    """What a successful `run` may report: an exit code for the record and a summary."""
+    """What a successful `run` may report: an exit code for the record and a summary.
+
+    Returning always means success (a command may succeed with exit code 3 when told
+    so); to fail, raise JobFailed.
+    """
 
     exit_code: int = 0
     summary: str = ""

@@ -396,7 +396,7 @@ def _range_end(cursor: _Cursor, first: DaySpec) -> DaySpec:
     else:
         last = _spec(cursor)
     if last.cycle is not first.cycle:
-        hint = f" (a bare number repeats only the first word: {last.text!r})" if inherited else ""
+        hint = f" (a bare number only repeats the first word: {last.text!r})" if inherited else ""
         raise cursor.fail(
             token,
             f"expected a range end of the same kind as {first.text!r}: "

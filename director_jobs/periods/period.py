@@ -22,6 +22,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_DAY = timedelta(days=1)
 # next_transition looks this many UTC days ahead: five years of 366 days, plus one.
 HORIZON_DAYS = 5 * 366 + 1
+# Includes and excludes are evaluated recursively, a few stack frames per level: this limit
+# keeps the deepest evaluation far below Python's recursion limit of 1000 frames.
+MAX_NESTING = 50
 # Each cache holds at most this many entries over all periods: a few MB at most. One
 # next_transition over the whole horizon touches about 1,830 of each.
 CACHE_SIZE = 8192
@@ -67,6 +70,23 @@ def _zone(name: object) -> ZoneInfo:
         raise InvalidTimeRange(field="timezone", value=name, expected=expected) from None
 
 
+def _nesting(includes: Sequence[TimePeriod], excludes: Sequence[TimePeriod]) -> int:
+    """Levels of includes and excludes below a new period: 0 without any."""
+    depth = 0
+    for field, periods in (("includes", includes), ("excludes", excludes)):
+        for period in periods:
+            if not isinstance(period, TimePeriod):
+                raise TypeError(f"{field} must hold TimePeriod objects, got {period!r}")
+            depth = max(depth, period._depth + 1)
+            if depth > MAX_NESTING:
+                raise InvalidTimeRange(
+                    field=field,
+                    value=str(period.name),
+                    expected=f"expected at most {MAX_NESTING} levels of nested includes and excludes",
+                )
+    return depth
+
+
 def _seconds(instant: datetime, what: str) -> tuple[int, int]:
     """Whole seconds since the epoch and the microseconds left over, exactly (no float)."""
     try:
@@ -104,6 +124,7 @@ class TimePeriod:
 
     __slots__ = (
         "__weakref__",
+        "_depth",
         "_never",
         "_rules",
         "_zone",
@@ -124,6 +145,7 @@ class TimePeriod:
     _zone: ZoneInfo
     _rules: tuple[Rule, ...]
     _never: bool
+    _depth: int
 
     def __init__(
         self,
@@ -135,11 +157,8 @@ class TimePeriod:
         timezone: str = "UTC",
         name: str | None = None,
     ) -> None:
-        for field, periods in (("includes", includes), ("excludes", excludes)):
-            for period in periods:
-                if not isinstance(period, TimePeriod):
-                    raise TypeError(f"{field} must hold TimePeriod objects, got {period!r}")
         try:
+            depth = _nesting(includes, excludes)
             rules = _compile(ranges)
             zone = _zone(timezone)
         except InvalidTimeRange as error:
@@ -158,6 +177,7 @@ class TimePeriod:
             # No own times and nothing included: never active, whatever is excluded.
             "_never": all(not times for _, _, times in rules)
             and all(period._never for period in includes),
+            "_depth": depth,
         }
         for attribute, value in values.items():
             object.__setattr__(self, attribute, value)

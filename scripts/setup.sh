@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install what director-jobs needs on Debian 12 (as root): system packages, a virtualenv in
+# .venv, and the package itself. Re-running it is harmless. Usage: scripts/setup.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libsystemd-dev pkg-config gcc python3-venv python3-dev)
+if [ "${1:-}" = "--test" ]; then
+    # The tests start their own PostgreSQL server (as the postgres user).
+    packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: need root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+extra=""
+[ "${1:-}" = "--test" ] && extra="[test]"
+log=$(mktemp)
+# pip is chatty (mirror warnings, setuptools notices): keep its output for failures only.
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".${extra}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+fi
+rm -f "$log"
+.venv/bin/director --version
