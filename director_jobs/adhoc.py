@@ -50,9 +50,18 @@ def execute_adhoc(
             runner_process_start=identity.process_start,
         )
     output = OutputTail()
-    logger = RunLogAdapter(logging.getLogger(f"director_jobs.job.{type_name}"), job_extra(name, type_name, run_id), output)
+    logger = RunLogAdapter(
+        logging.getLogger(f"director_jobs.job.{type_name}"),
+        job_extra(name, type_name, run_id),
+        output,
+    )
     context = JobContext(
-        job_name=name, run_id=run_id, logger=logger, clock=clock, output=output, timeout=timeout,
+        job_name=name,
+        run_id=run_id,
+        logger=logger,
+        clock=clock,
+        output=output,
+        timeout=timeout,
         database_url=database.url,
     )
     log.info("Starting job execution")
@@ -61,7 +70,13 @@ def execute_adhoc(
     duration = clock.monotonic() - begin
     with database.engine.begin() as connection:
         database.runs.finish(
-            connection, run_id, status=outcome.status, finished_at=clock.now(), duration=duration,
-            exit_code=outcome.exit_code, error=outcome.error, output=output.text(),
+            connection,
+            run_id,
+            status=outcome.status,
+            finished_at=clock.now(),
+            duration=duration,
+            exit_code=outcome.exit_code,
+            error=outcome.error,
+            output=output.text(),
         )
     return outcome, duration

@@ -1,4 +1,4 @@
-"""Injectable clocks: the core asks a clock for the time so that tests move time without patching."""
+"""Injectable clocks: the core asks a clock for the time, so tests move time without patching."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ MAX_IDLE_SECONDS = 2.0
 
 
 def run_forever(runner: Runner) -> int:
-    """Run passes until SIGTERM/SIGINT; the first signal finishes the current job, the second stops it."""
+    """Run passes until SIGTERM/SIGINT: the first lets the running job finish, a second stops it."""
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if runner.stop_requested.is_set():

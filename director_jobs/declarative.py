@@ -45,7 +45,9 @@ def parse_jobs(data: Mapping[str, Any]) -> list[JobSpec]:
     """Turn the `[jobs.NAME]` tables into JobSpecs (shape only; the service validates meaning)."""
     for key in data:
         if key not in TOP_LEVEL_KEYS:
-            raise InvalidInput(key, data[key], f"unknown section; expected {', '.join(TOP_LEVEL_KEYS)}")
+            raise InvalidInput(
+                key, data[key], f"unknown section; expected {', '.join(TOP_LEVEL_KEYS)}"
+            )
     tables = data.get("jobs", {})
     if not isinstance(tables, dict):
         raise InvalidInput("jobs", tables, "expected tables like [jobs.my-job]")
@@ -59,7 +61,9 @@ def job_spec(name: str, table: Any) -> JobSpec:
         raise InvalidInput(where, table, "expected a table")
     for key in table:
         if key not in JOB_KEYS:
-            raise InvalidInput(f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(JOB_KEYS)}")
+            raise InvalidInput(
+                f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(JOB_KEYS)}"
+            )
     if "type" not in table:
         raise InvalidInput(f"{where}.type", None, "every job needs a type")
 
@@ -109,8 +113,18 @@ def export_jobs(specs: list[JobSpec]) -> str:
     for spec in specs:
         lines.append(f"[jobs.{_key(spec.name)}]")
         lines.append(f"type = {_value(spec.type)}")
-        for key in ("description", "interval", "cron", "timezone", "timeperiod", "disabled",
-                    "timeout", "retries", "retry_delay", "confirm"):
+        for key in (
+            "description",
+            "interval",
+            "cron",
+            "timezone",
+            "timeperiod",
+            "disabled",
+            "timeout",
+            "retries",
+            "retry_delay",
+            "confirm",
+        ):
             value = getattr(spec, key)
             if value is not None and value != getattr(defaults, key):
                 lines.append(f"{key} = {_value(value)}")

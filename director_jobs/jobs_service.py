@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound
@@ -55,7 +57,9 @@ class JobService:
         job_type = self.registry.get(spec.type)
         job_type.validate(spec.parameters)
         if spec.interval is not None and spec.cron is not None:
-            raise InvalidInput("cron", spec.cron, "give either an interval or a cron expression, not both")
+            raise InvalidInput(
+                "cron", spec.cron, "give either an interval or a cron expression, not both"
+            )
         if spec.interval is not None:
             parse_duration(spec.interval, "interval")
         if spec.timezone is not None:
@@ -67,7 +71,9 @@ class JobService:
                 try:
                     self.periods.period(spec.timeperiod)
                 except NotFound:
-                    raise InvalidInput("timeperiod", spec.timeperiod, "no time period of that name") from None
+                    raise InvalidInput(
+                        "timeperiod", spec.timeperiod, "no time period of that name"
+                    ) from None
         parse_duration(spec.timeout, "timeout")
         parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
         if isinstance(spec.retries, bool) or not isinstance(spec.retries, int) or spec.retries < 0:
@@ -156,24 +162,33 @@ class JobService:
                 if job is None:
                     report.created.append(spec.name)
                     if not dry_run:
-                        self.database.jobs.insert(connection, spec, now, first_due(self.schedule(spec), now))
+                        self.database.jobs.insert(
+                            connection, spec, now, first_due(self.schedule(spec), now)
+                        )
                 elif job.spec != spec:
                     report.updated.append(spec.name)
                     if not dry_run:
-                        self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+                        self.database.jobs.replace(
+                            connection, job, spec, now, self._next_due(job, spec, now)
+                        )
                 else:
                     report.unchanged.append(spec.name)
             if prune:
-                for name, job in sorted(existing.items()):
-                    if name in seen:
-                        continue
-                    if job.claimed_by:
-                        raise JobAlreadyRunning(f"job: {name!r} is running on {job.claimed_by}; cannot prune it now")
-                    report.deleted.append(name)
-                    if not dry_run:
-                        self.database.jobs.delete_in(connection, job.id)
+                stale = [job for name, job in sorted(existing.items()) if name not in seen]
+                self._prune(connection, stale, report, dry_run)
             if dry_run:
                 connection.rollback()
         return report
 
-
+    def _prune(
+        self, connection: Connection, stale: list[Job], report: ApplyReport, dry_run: bool
+    ) -> None:
+        """Delete jobs that the applied file no longer defines (none may be running)."""
+        for job in stale:
+            if job.claimed_by:
+                raise JobAlreadyRunning(
+                    f"job: {job.name!r} is running on {job.claimed_by}; cannot prune it now"
+                )
+            report.deleted.append(job.name)
+            if not dry_run:
+                self.database.jobs.delete_in(connection, job.id)

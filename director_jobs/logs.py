@@ -1,4 +1,4 @@
-"""Logging set-up: colour on a terminal, plain text elsewhere, journald when stderr is the journal."""
+"""Logging set-up: colour on a terminal, plain text elsewhere, journald when stderr is journal."""
 
 from __future__ import annotations
 
@@ -52,21 +52,15 @@ def _journal_handler() -> logging.Handler:
     from systemd import journal
 
     class JobFieldsJournalHandler(journal.JournalHandler):  # type: ignore[misc]
-        """Adds JOB_NAME, JOB_TYPE, RUN_ID, RUN_STATUS from the record's extras."""
+        """Sends the records' job fields as journald fields JOB_NAME, JOB_TYPE, RUN_ID, …."""
 
         def emit(self, record: logging.LogRecord) -> None:
-            """Copy job fields into the handler's extra fields for this record."""
-            fields = {
-                name.upper(): str(getattr(record, name))
-                for name in JOB_FIELDS
-                if getattr(record, name, None) is not None
-            }
-            saved = self._extra
-            self._extra = {**saved, **fields}
-            try:
-                super().emit(record)
-            finally:
-                self._extra = saved
+            """Copy job fields to upper-case record attributes, which become journal fields."""
+            for name in JOB_FIELDS:
+                value = getattr(record, name, None)
+                if value is not None:
+                    setattr(record, name.upper(), str(value))
+            super().emit(record)
 
     return JobFieldsJournalHandler(SYSLOG_IDENTIFIER="director-jobs")
 

@@ -171,7 +171,9 @@ class Runner:
             attempt=attempt,
             scheduled_for=job.next_due_at if trigger is not Trigger.MANUAL else None,
             require_due=require_due,
-            also=(lambda c: self._record_skipped(c, job, started)) if trigger is Trigger.SCHEDULE else None,
+            also=(lambda c: self._record_skipped(c, job, started))
+            if trigger is Trigger.SCHEDULE
+            else None,
         )
         if run_id is None:
             if not require_due:

@@ -82,7 +82,7 @@ class CronSchedule:
             found = [t for t in times if t is not None]
             if not found:
                 return None
-            candidate = min(found).astimezone(UTC)
+            candidate: datetime = min(found).astimezone(UTC)
             if not (self._once_in_repeated_hour and candidate.astimezone(self._zone).fold):
                 return candidate
             instant = candidate

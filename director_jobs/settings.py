@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -81,12 +82,10 @@ def default_database_url() -> str:
 def system_timezone() -> str:
     """The machine's zone name (TZ, /etc/timezone, the /etc/localtime link), else UTC."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
     try:
-        target = os.readlink("/etc/localtime")
+        target = str(Path("/etc/localtime").readlink())
         candidates.append(target.partition("zoneinfo/")[2])
     except OSError:
         pass
@@ -117,6 +116,7 @@ def load_settings(
     level = values.get("log_level")
     if level is not None and level.lower() not in ("trace", "debug", "info", "warning", "error"):
         raise ConfigError(
-            f"config: log_level {level!r} in {str(path)!r}: expected trace, debug, info, warning or error"
+            f"config: log_level {level!r} in {str(path)!r}: "
+            "expected trace, debug, info, warning or error"
         )
     return Settings(database_url=url, timezone=tz, config_file=path, log_level=level)

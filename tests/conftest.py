@@ -62,20 +62,39 @@ class PostgresServer:
     def start(self) -> None:
         data = self.folder / "data"
         self._as_postgres(
-            str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-            "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         )
         options = (
             f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         self._as_postgres(
-            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-o", options, "-w", "start"
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            options,
+            "-w",
+            "start",
         )
 
     def stop(self) -> None:
         try:
-            self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop")
+            self._as_postgres(
+                str(PG_BIN / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "stop"
+            )
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -87,7 +106,9 @@ class PostgresServer:
         import psycopg
 
         name = f"test_{os.getpid()}_{next(self._names)}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -102,7 +123,9 @@ def postgres() -> Iterator[PostgresServer]:
         server.start()
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(server.folder, ignore_errors=True)
-        missing("PostgreSQL 15", f"initdb/pg_ctl failed: {exc.stderr.decode(errors='replace')[-500:]}")
+        missing(
+            "PostgreSQL 15", f"initdb/pg_ctl failed: {exc.stderr.decode(errors='replace')[-500:]}"
+        )
     yield server
     server.stop()
 
@@ -136,19 +159,35 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
 
 
-def invoke(url: str, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+def invoke(
+    url: str, *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> Result:
     """Run the CLI in-process against `url` (CliRunner), like a user would."""
     runner = CliRunner()
-    full_env = {"DIRECTOR_JOBS_DATABASE_URL": url, "DIRECTOR_JOBS_CONFIG": "", "TZ": "UTC", **(env or {})}
+    full_env = {
+        "DIRECTOR_JOBS_DATABASE_URL": url,
+        "DIRECTOR_JOBS_CONFIG": "",
+        "TZ": "UTC",
+        **(env or {}),
+    }
     return runner.invoke(root, list(args), input=input, env=full_env, catch_exceptions=False)
 
 
 def run_director(
-    url: str, *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60
+    url: str,
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m director_jobs` as a real child process."""
     full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC", **(env or {})}
     full_env.pop("DIRECTOR_JOBS_CONFIG", None)
     return subprocess.run(
-        [*DIRECTOR, *args], input=input, env=full_env, capture_output=True, text=True, timeout=timeout
+        [*DIRECTOR, *args],
+        input=input,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

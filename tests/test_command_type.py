@@ -25,8 +25,13 @@ def context(timeout: float | None = 30, cancel: threading.Event | None = None) -
     output = OutputTail(limit=4096)
     logger = RunLogAdapter(logging.getLogger("test.command"), {"job_name": "t"}, output)
     return JobContext(
-        job_name="t", run_id=None, logger=logger, clock=SystemClock(), output=output,
-        timeout=timeout, cancel=cancel or threading.Event(),
+        job_name="t",
+        run_id=None,
+        logger=logger,
+        clock=SystemClock(),
+        output=output,
+        timeout=timeout,
+        cancel=cancel or threading.Event(),
     )
 
 
@@ -62,8 +67,12 @@ def test_success_exit_codes() -> None:
 
 def test_env_cwd_and_clean_environment(tmp_path: Path) -> None:
     outcome, ctx = run(
-        {"command": ["sh", "-c", "echo $GREETING; pwd; echo home=${HOME:-unset}"], "env": {"GREETING": "hallo"},
-         "cwd": str(tmp_path), "inherit_env": False}
+        {
+            "command": ["sh", "-c", "echo $GREETING; pwd; echo home=${HOME:-unset}"],
+            "env": {"GREETING": "hallo"},
+            "cwd": str(tmp_path),
+            "inherit_env": False,
+        }
     )
     assert outcome.status is RunStatus.SUCCESS
     text = ctx.output.text()

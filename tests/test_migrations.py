@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from sqlalchemy import inspect
 
 from director_jobs.db.database import Database

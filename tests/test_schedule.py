@@ -45,14 +45,25 @@ def test_interval_counts_from_the_start_of_the_last_attempt() -> None:
         ("0 9 * * 7", ["2026-11-29T09:00:00+00:00", "2026-12-06T09:00:00+00:00"]),
         ("0 9 * * 1-5", ["2026-11-24T09:00:00+00:00", "2026-11-25T09:00:00+00:00"]),
         ("0 9 * * sat,sun", ["2026-11-28T09:00:00+00:00", "2026-11-29T09:00:00+00:00"]),
-        ("0 9 * * */3", ["2026-11-25T09:00:00+00:00", "2026-11-28T09:00:00+00:00"]),  # sun, wed, sat
+        (
+            "0 9 * * */3",
+            ["2026-11-25T09:00:00+00:00", "2026-11-28T09:00:00+00:00"],
+        ),  # sun, wed, sat
         ("@hourly", ["2026-11-23T13:00:00+00:00", "2026-11-23T14:00:00+00:00"]),
         ("@daily", ["2026-11-24T00:00:00+00:00", "2026-11-25T00:00:00+00:00"]),
         ("@weekly", ["2026-11-29T00:00:00+00:00", "2026-12-06T00:00:00+00:00"]),
         ("@monthly", ["2026-12-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00"]),
         ("@yearly", ["2027-01-01T00:00:00+00:00", "2028-01-01T00:00:00+00:00"]),
         # Vixie's rule: restricted day-of-month OR restricted weekday
-        ("0 0 13 * 5", ["2026-11-27T00:00:00+00:00", "2026-12-04T00:00:00+00:00", "2026-12-11T00:00:00+00:00", "2026-12-13T00:00:00+00:00"]),
+        (
+            "0 0 13 * 5",
+            [
+                "2026-11-27T00:00:00+00:00",
+                "2026-12-04T00:00:00+00:00",
+                "2026-12-11T00:00:00+00:00",
+                "2026-12-13T00:00:00+00:00",
+            ],
+        ),
         # '*/2' counts as unrestricted: then both must match (AND)
         ("0 0 */2 * 5", ["2026-11-27T00:00:00+00:00", "2026-12-11T00:00:00+00:00"]),
     ],
@@ -113,7 +124,11 @@ def test_invalid_cron_names_the_field_and_text(expression: str, fragment: str) -
 def test_missed_slots_interval_and_cron() -> None:
     hourly = IntervalSchedule(3600)
     missed = missed_slots(hourly, utc(2026, 1, 1, 10), utc(2026, 1, 1, 13, 30))
-    assert missed is not None and (missed.count, missed.first, missed.last) == (3, utc(2026, 1, 1, 11), utc(2026, 1, 1, 13))
+    assert missed is not None and (missed.count, missed.first, missed.last) == (
+        3,
+        utc(2026, 1, 1, 11),
+        utc(2026, 1, 1, 13),
+    )
     assert missed_slots(hourly, utc(2026, 1, 1, 10), utc(2026, 1, 1, 10, 59)) is None
     cron = cron_schedule("*/15 * * * *", "UTC")
     missed = missed_slots(cron, utc(2026, 1, 1, 10), utc(2026, 1, 1, 11, 1))
@@ -128,7 +143,16 @@ def test_counting_missed_slots_is_bounded() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90", 90), ("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("1w", 604800), ("1.5h", 5400), (45, 45)],
+    [
+        ("90", 90),
+        ("90s", 90),
+        ("15m", 900),
+        ("1h30m", 5400),
+        ("2d", 172800),
+        ("1w", 604800),
+        ("1.5h", 5400),
+        (45, 45),
+    ],
 )
 def test_durations(text: str | int, seconds: float) -> None:
     assert parse_duration(text, "interval") == seconds

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import select
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -27,6 +29,7 @@ from director_jobs.job_types.base import parse_parameters_json
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
 from director_jobs.validation import parse_duration
 
+F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("director_jobs.cli")
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -70,7 +73,9 @@ def _runner(app: App) -> Any:
 @jobs.command("run")
 @click.argument("names", nargs=-1)
 @click.option("--forever", is_flag=True, help="Keep running: start jobs as they become due.")
-@click.option("--yes", "assume_yes", is_flag=True, help="Do not ask before running a job that asks.")
+@click.option(
+    "--yes", "assume_yes", is_flag=True, help="Do not ask before running a job that asks."
+)
 @click.option(
     "--confirm-timeout",
     type=float,
@@ -81,7 +86,9 @@ def _runner(app: App) -> Any:
 )
 @log_options
 @pass_app
-def run(app: App, names: tuple[str, ...], forever: bool, assume_yes: bool, confirm_timeout: float) -> None:
+def run(
+    app: App, names: tuple[str, ...], forever: bool, assume_yes: bool, confirm_timeout: float
+) -> None:
     """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever)."""
     app.start_logging()
     log.debug("settings: %s", app.settings.describe())
@@ -120,7 +127,7 @@ def _confirm(name: str, timeout: float) -> bool:
 
 def _read_line(timeout: float) -> str | None:
     """One line from stdin, or None on timeout or end of input."""
-    stream = click.get_text_stream("stdin")
+    stream = sys.stdin
     try:
         ready, _, _ = select.select([stream], [], [], timeout)
     except (ValueError, OSError, TypeError):  # not a real file (e.g. in tests): just read
@@ -134,11 +141,15 @@ def _read_line(timeout: float) -> str | None:
 @jobs.command("execute")
 @click.argument("type_name", metavar="TYPE")
 @click.option("--parameters", "parameters_json", default="{}", help="Parameters as a JSON object.")
-@click.option("--timeout", default=str(int(DEFAULT_TIMEOUT)), help="Stop after this long (e.g. 30s, 5m).")
+@click.option(
+    "--timeout", default=str(int(DEFAULT_TIMEOUT)), help="Stop after this long (e.g. 30s, 5m)."
+)
 @click.option("--hide-duration", is_flag=True, help="Do not print how long it took.")
 @log_options
 @pass_app
-def execute(app: App, type_name: str, parameters_json: str, timeout: str, hide_duration: bool) -> None:
+def execute(
+    app: App, type_name: str, parameters_json: str, timeout: str, hide_duration: bool
+) -> None:
     """Run a job type once without a job definition (recorded with trigger `execute`)."""
     from director_jobs.adhoc import execute_adhoc
 
@@ -146,7 +157,9 @@ def execute(app: App, type_name: str, parameters_json: str, timeout: str, hide_d
     app.start_logging(timestamps=False)
     params = parse_parameters_json(parameters_json)
     seconds = parse_duration(timeout, "timeout")
-    outcome, duration = execute_adhoc(app.database, app.registry, app.clock, type_name, params, seconds)
+    outcome, duration = execute_adhoc(
+        app.database, app.registry, app.clock, type_name, params, seconds
+    )
     if outcome.status is RunStatus.SUCCESS:
         log.info("Job finished successfully")
     else:
@@ -154,34 +167,49 @@ def execute(app: App, type_name: str, parameters_json: str, timeout: str, hide_d
         click.echo(f"director: error: {outcome.error}", err=True)
     if not hide_duration:
         log.info("Duration: %.3f s", duration)
-    raise SystemExit(exit_codes.OK if outcome.status is RunStatus.SUCCESS else exit_codes.JOB_FAILED)
+    raise SystemExit(
+        exit_codes.OK if outcome.status is RunStatus.SUCCESS else exit_codes.JOB_FAILED
+    )
 
 
 # -- defining -----------------------------------------------------------------------------
 
 
-def _definition_options(*, for_set: bool) -> Any:
+def _definition_options(*, for_set: bool) -> Callable[[F], F]:
     """The options shared by `add` and `set` (in `set`, every one is optional)."""
 
-    def decorate(command: Any) -> Any:
+    def decorate(command: F) -> F:
         options = [
-            click.option("--type", "type_name", required=not for_set, help="Job type (see `jobs types`)."),
+            click.option(
+                "--type", "type_name", required=not for_set, help="Job type (see `jobs types`)."
+            ),
             click.option("--parameters", "parameters_json", help="Parameters as a JSON object."),
-            click.option("--interval", help="Run every … (e.g. 900, 15m, 1h30m); from the last start."),
+            click.option(
+                "--interval", help="Run every … (e.g. 900, 15m, 1h30m); from the last start."
+            ),
             click.option("--cron", help="Cron expression (5 fields or @hourly, @daily, …)."),
             click.option("--timezone", "job_timezone", help="Time zone of the cron expression."),
             click.option("--timeperiod", help="Start only inside this time period."),
             click.option("--timeout", help="Kill the job after this long (default 1h)."),
             click.option("--retries", type=int, help="Extra attempts after a failure (default 0)."),
-            click.option("--retry-delay", help="Delay before the first retry, doubled each time (default 60s)."),
+            click.option(
+                "--retry-delay",
+                help="Delay before the first retry, doubled each time (default 60s).",
+            ),
             click.option("--tag", "tags", multiple=True, help="A tag (repeatable)."),
             click.option("--description", help="What the job is for."),
             click.option("--confirm/--no-confirm", default=None, help="Ask before manual runs."),
             click.option("--disabled/--enabled", default=None, help="Create or set disabled."),
         ]
         if for_set:
-            options.append(click.option("--no-schedule", is_flag=True, help="Remove the schedule (manual only)."))
-            options.append(click.option("--no-timeperiod", is_flag=True, help="Remove the time period."))
+            options.append(
+                click.option(
+                    "--no-schedule", is_flag=True, help="Remove the schedule (manual only)."
+                )
+            )
+            options.append(
+                click.option("--no-timeperiod", is_flag=True, help="Remove the time period.")
+            )
         for option in reversed(options):
             command = option(command)
         return command
@@ -191,58 +219,68 @@ def _definition_options(*, for_set: bool) -> Any:
 
 def _changes(values: dict[str, Any]) -> dict[str, Any]:
     """Turn the given options into JobSpec field changes, parsing each one."""
-    changes: dict[str, Any] = {}
+    changes = _schedule_changes(values)
     if values.get("type_name") is not None:
         changes["type"] = values["type_name"]
     if values.get("parameters_json") is not None:
         changes["parameters"] = parse_parameters_json(values["parameters_json"])
-    if values.get("interval") is not None and values.get("cron") is not None:
-        raise InvalidInput("cron", values["cron"], "give either --interval or --cron, not both")
-    if values.get("interval") is not None:
-        changes["interval"] = parse_duration(values["interval"], "interval")
-        changes["cron"] = None
-    if values.get("cron") is not None:
-        changes["cron"] = values["cron"]
-        changes["interval"] = None
-    if values.get("no_schedule"):
-        changes["interval"] = changes["cron"] = None
-    for option, name in (("job_timezone", "timezone"), ("timeperiod", "timeperiod"), ("description", "description")):
+    for option, name in (
+        ("job_timezone", "timezone"),
+        ("timeperiod", "timeperiod"),
+        ("description", "description"),
+        ("retries", "retries"),
+        ("confirm", "confirm"),
+        ("disabled", "disabled"),
+    ):
         if values.get(option) is not None:
             changes[name] = values[option]
     if values.get("no_timeperiod"):
         changes["timeperiod"] = None
-    for option, name in (("timeout", "timeout"), ("retry_delay", "retry_delay")):
-        if values.get(option) is not None:
-            changes[name] = parse_duration(
-                values[option], option.replace("_", "-"), allow_zero=option == "retry_delay"
-            )
-    if values.get("retries") is not None:
-        changes["retries"] = values["retries"]
+    if values.get("timeout") is not None:
+        changes["timeout"] = parse_duration(values["timeout"], "timeout")
+    if values.get("retry_delay") is not None:
+        changes["retry_delay"] = parse_duration(
+            values["retry_delay"], "retry-delay", allow_zero=True
+        )
     if values.get("tags"):
         changes["tags"] = tuple(values["tags"])
-    for flag in ("confirm", "disabled"):
-        if values.get(flag) is not None:
-            changes[flag] = values[flag]
     return changes
+
+
+def _schedule_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """--interval, --cron and --no-schedule as changes (one schedule replaces the other)."""
+    interval, cron = values.get("interval"), values.get("cron")
+    if interval is not None and cron is not None:
+        raise InvalidInput("cron", cron, "give either --interval or --cron, not both")
+    if interval is not None:
+        return {"interval": parse_duration(interval, "interval"), "cron": None}
+    if cron is not None:
+        return {"cron": cron, "interval": None}
+    if values.get("no_schedule"):
+        return {"interval": None, "cron": None}
+    return {}
 
 
 @jobs.command("add")
 @click.argument("name")
 @_definition_options(for_set=False)
 @pass_app
-def add(app: App, name: str, **values: Any) -> None:
+def add(app: App, /, name: str, **values: Any) -> None:
     """Define a new job."""
     base = JobSpec(name=name, type="", timeout=DEFAULT_TIMEOUT, retry_delay=DEFAULT_RETRY_DELAY)
     spec = dataclasses.replace(base, **_changes(values))
     job = _service(app).add(spec)
-    click.echo(f"added job {job.name} ({job.spec.type}, {schedule_text(job)}); next due {local(job.next_due_at, app.settings.timezone)}")
+    click.echo(
+        f"added job {job.name} ({job.spec.type}, {schedule_text(job)}); "
+        f"next due {local(job.next_due_at, app.settings.timezone)}"
+    )
 
 
 @jobs.command("set")
 @click.argument("name")
 @_definition_options(for_set=True)
 @pass_app
-def set_(app: App, name: str, **values: Any) -> None:
+def set_(app: App, /, name: str, **values: Any) -> None:
     """Change fields of a job (only those given)."""
     changes = _changes(values)
     if not changes:
@@ -285,7 +323,11 @@ def trigger(app: App, name: str) -> None:
     """Queue a run now, for the daemon (or the next `jobs run`) to start."""
     job = app.database.jobs.get(name)
     if job.spec.disabled:
-        raise InvalidInput("name", name, "the job is disabled; enable it, or run it now with `director jobs run NAME`")
+        raise InvalidInput(
+            "name",
+            name,
+            "the job is disabled; enable it, or run it now with `director jobs run NAME`",
+        )
     app.database.jobs.request_run(name, app.clock.now())
     click.echo(f"queued a run of {name}; a running daemon starts it within seconds")
 
@@ -332,7 +374,13 @@ def show(app: App, name: str, as_json: bool) -> None:
     except Exception as exc:  # show stays useful for a job whose type is broken
         effective = {"error": str(exc)}
     if as_json:
-        print_json({**job_json(job), "effective_parameters": effective, "recent_runs": [run_json(r) for r in recent]})
+        print_json(
+            {
+                **job_json(job),
+                "effective_parameters": effective,
+                "recent_runs": [run_json(r) for r in recent],
+            }
+        )
         return
     tz = app.settings.timezone
     spec = job.spec
@@ -342,7 +390,12 @@ def show(app: App, name: str, as_json: bool) -> None:
         ("description", spec.description or "-"),
         ("schedule", schedule_text(job)),
         ("time period", spec.timeperiod or "-"),
-        ("state", "running on " + job.claimed_by if job.claimed_by else ("disabled" if spec.disabled else "enabled")),
+        (
+            "state",
+            "running on " + job.claimed_by
+            if job.claimed_by
+            else ("disabled" if spec.disabled else "enabled"),
+        ),
         ("next due", local(job.next_due_at, tz)),
         ("last attempt", local(job.last_attempt_at, tz)),
         ("timeout", duration_text(spec.timeout)),
@@ -359,7 +412,10 @@ def show(app: App, name: str, as_json: bool) -> None:
     if recent:
         click.echo("recent runs:")
         for r in recent:
-            click.echo(f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} {r.error or ''}".rstrip())
+            click.echo(
+                f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} "
+                f"{r.error or ''}".rstrip()
+            )
 
 
 @jobs.command("history")
@@ -424,7 +480,9 @@ def types(app: App, as_json: bool) -> None:
     """List the job types with their descriptions."""
     infos = app.registry.describe()
     if as_json:
-        print_json([{"name": i.name, "description": i.description, "origin": i.origin} for i in infos])
+        print_json(
+            [{"name": i.name, "description": i.description, "origin": i.origin} for i in infos]
+        )
         return
     table(("TYPE", "ORIGIN", "DESCRIPTION"), [(i.name, i.origin, i.description) for i in infos])
 
@@ -435,4 +493,3 @@ def types(app: App, as_json: bool) -> None:
 def default_parameters(app: App, type_name: str) -> None:
     """Print a type's parameters with their defaults as JSON."""
     print_json(app.registry.get(type_name).default_parameters())
-

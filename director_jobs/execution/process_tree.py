@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -22,26 +23,20 @@ def kill_tree(pid: int, *, grace: float = 5.0) -> None:
         family = []
     _signal_group(pid, signal.SIGTERM)
     for process in family:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.send_signal(signal.SIGTERM)
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(family, timeout=grace)
     _signal_group(pid, signal.SIGKILL)
     for process in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(alive, timeout=grace)
 
 
 def _signal_group(pid: int, signum: int) -> None:
     """Signal the process group led by `pid`, if it still exists."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_gone(pid: int, timeout: float) -> bool:

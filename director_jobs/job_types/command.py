@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from pathlib import Path
 from typing import Any
 
 from director_jobs.errors import InvalidInput
@@ -49,7 +50,7 @@ class CommandJob(JobType):
                     f"parameters.env.{key}", value, "expected string names and values"
                 )
         cwd = params["cwd"]
-        if cwd is not None and not os.path.isabs(cwd):
+        if cwd is not None and not Path(cwd).is_absolute():
             raise InvalidInput("parameters.cwd", cwd, "expected an absolute path")
         codes = params["success_exit_codes"]
         if not codes or not all(isinstance(c, int) and not isinstance(c, bool) for c in codes):
