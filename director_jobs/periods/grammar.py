@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from director_jobs.periods.dates import (
     MONTHS,
@@ -263,8 +263,6 @@ def _word(token: Token | None, words: Sequence[str]) -> int | None:
 class _Form(Protocol):
     """One day-definition form: returns None when the tokens are not in its shape."""
 
-    example: ClassVar[str]
-
     def parse(self, cursor: _Cursor) -> DaySpec | None:
         """Parse at the cursor, or return None without moving it."""
         ...
@@ -272,8 +270,6 @@ class _Form(Protocol):
 
 class DateForm:
     """``YYYY-MM-DD``."""
-
-    example: ClassVar[str] = "2026-12-24"
 
     def parse(self, cursor: _Cursor) -> DaySpec | None:
         """A real calendar date, years 0001-9999."""
@@ -291,8 +287,6 @@ class DateForm:
 
 class MonthDayForm:
     """``day N`` / ``day -N`` and ``<month> N`` / ``<month> -N``."""
-
-    example: ClassVar[str] = "day 1, day -1, march 15"
 
     def parse(self, cursor: _Cursor) -> DaySpec | None:
         """The word, then a day number the month can have."""
@@ -316,8 +310,6 @@ class MonthDayForm:
 class NthWeekdayForm:
     """``<weekday> N [<month>]`` and ``<weekday> -N [<month>]``."""
 
-    example: ClassVar[str] = "monday 1, friday -1 december"
-
     def parse(self, cursor: _Cursor) -> DaySpec | None:
         """A weekday followed by a number, then maybe a month."""
         weekday = _word(cursor.peek(), WEEKDAYS)
@@ -340,8 +332,6 @@ class NthWeekdayForm:
 
 class WeekdayForm:
     """``monday``."""
-
-    example: ClassVar[str] = "monday"
 
     def parse(self, cursor: _Cursor) -> DaySpec | None:
         """A weekday on its own."""

@@ -30,12 +30,13 @@ class Token:
     position: int
 
 
-# Tried in this order at each token start; the first alternative that matches wins.
+# Tried in this order at each token start; the first alternative that matches wins. Digits
+# are ASCII only ("\d" would also accept other scripts' digits, which Icinga 2 does not).
 _TOKEN = re.compile(
     r"""
-    (?P<date>\d{4}-\d{2}-\d{2})(?![\d-])
-    | (?P<baddate>\d+-[\d-]*)           # digits glued to a dash: "2026-1-1", "1-15"
-    | (?P<number>-?\d+)(?!\d)
+    (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?![0-9-])
+    | (?P<baddate>[0-9]+-[0-9-]*)       # digits glued to a dash: "2026-1-1", "1-15"
+    | (?P<number>-?[0-9]+)(?![0-9])
     | (?P<word>[^\W\d_]+)
     | (?P<dash>-)(?=\s|$)
     | (?P<slash>/)

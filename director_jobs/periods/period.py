@@ -82,7 +82,7 @@ def _nesting(includes: Sequence[TimePeriod], excludes: Sequence[TimePeriod]) -> 
                 raise InvalidTimeRange(
                     field=field,
                     value=str(period.name),
-                    expected=f"expected at most {MAX_NESTING} levels of nested includes and excludes",
+                    expected=f"expected at most {MAX_NESTING} levels of nested includes/excludes",
                 )
     return depth
 
@@ -233,8 +233,8 @@ class TimePeriod:
     def windows(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Active intervals ``[begin, end)`` within ``[start, end)``, merged, in UTC.
 
-        Example: ``00:00-24:00`` on every weekday in Europe/Berlin gives one window from
-        ``start`` to ``end`` across midnights and DST changes alike.
+        Example: ``00:00-24:00`` for all seven weekdays in Europe/Berlin gives one window from
+        ``start`` to ``end``, across midnights and DST changes alike.
         """
         first, first_us = _seconds(start, "start")
         last, last_us = _seconds(end, "end")

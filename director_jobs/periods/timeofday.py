@@ -13,7 +13,7 @@ DAY_SECONDS = 24 * 60 * 60
 
 _EXPECTED_RANGE = "expected a time range H:MM-H:MM or H:MM:SS-H:MM:SS, like 09:00-17:00"
 # Hours and minutes of one or two digits ("9:5" is 09:05, as Icinga 2 reads it).
-_TIME = r"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?"
+_TIME = r"([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?"
 _RANGE = re.compile(rf"(?P<begin>{_TIME})\s*-\s*(?P<end>{_TIME})")
 
 
