@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from director_jobs.errors import InvalidInput
-from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec
+from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, PeriodSpec
 from director_jobs.validation import parse_duration, parse_non_negative_int
 
 JOB_KEYS = (
@@ -27,7 +27,7 @@ JOB_KEYS = (
     "tags",
     "confirm",
 )
-TOP_LEVEL_KEYS = ("jobs",)
+TOP_LEVEL_KEYS = ("jobs", "timeperiods")
 
 
 def load_file(path: Path) -> dict[str, Any]:
@@ -155,3 +155,74 @@ def _value(value: Any) -> str:
         items = [f"{_key(str(k))} = {_value(v)}" for k, v in value.items() if v is not None]
         return "{ " + ", ".join(items) + " }" if items else "{}"
     raise InvalidInput("parameters", value, "cannot be written as TOML")
+
+
+PERIOD_KEYS = ("display_name", "ranges", "includes", "excludes", "prefer_includes", "timezone")
+
+
+def parse_periods(data: Mapping[str, Any]) -> list[PeriodSpec]:
+    """Turn the `[timeperiods.NAME]` tables into PeriodSpecs (shape only)."""
+    tables = data.get("timeperiods", {})
+    if not isinstance(tables, dict):
+        raise InvalidInput("timeperiods", tables, "expected tables like [timeperiods.workhours]")
+    specs = []
+    for name, table in tables.items():
+        where = f"timeperiods.{name}"
+        if not isinstance(table, dict):
+            raise InvalidInput(where, table, "expected a table")
+        for key in table:
+            if key not in PERIOD_KEYS:
+                raise InvalidInput(
+                    f"{where}.{key}",
+                    table[key],
+                    f"unknown key; expected one of {', '.join(PERIOD_KEYS)}",
+                )
+        ranges = table.get("ranges", {})
+        if not isinstance(ranges, dict) or not all(isinstance(v, str) for v in ranges.values()):
+            raise InvalidInput(
+                f"{where}.ranges", ranges, 'expected a table like { monday = "09:00-17:00" }'
+            )
+        names: dict[str, tuple[str, ...]] = {}
+        for key in ("includes", "excludes"):
+            value = table.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise InvalidInput(f"{where}.{key}", value, "expected a list of period names")
+            names[key] = tuple(value)
+        prefer = table.get("prefer_includes", True)
+        if not isinstance(prefer, bool):
+            raise InvalidInput(f"{where}.prefer_includes", prefer, "expected true or false")
+        for key in ("timezone", "display_name"):
+            if key in table and not isinstance(table[key], str):
+                raise InvalidInput(f"{where}.{key}", table[key], "expected a string")
+        specs.append(
+            PeriodSpec(
+                name=name,
+                ranges=dict(ranges),
+                includes=names["includes"],
+                excludes=names["excludes"],
+                prefer_includes=prefer,
+                timezone=table.get("timezone"),
+                display_name=table.get("display_name"),
+            )
+        )
+    return specs
+
+
+def export_periods(specs: list[PeriodSpec]) -> str:
+    """Render periods as TOML that `apply` reads back to the same definitions."""
+    lines: list[str] = []
+    for spec in specs:
+        lines.append(f"[timeperiods.{_key(spec.name)}]")
+        if spec.display_name is not None:
+            lines.append(f"display_name = {_value(spec.display_name)}")
+        if spec.timezone is not None:
+            lines.append(f"timezone = {_value(spec.timezone)}")
+        lines.append(f"ranges = {_value(spec.ranges)}")
+        if spec.includes:
+            lines.append(f"includes = {_value(list(spec.includes))}")
+        if spec.excludes:
+            lines.append(f"excludes = {_value(list(spec.excludes))}")
+        if not spec.prefer_includes:
+            lines.append("prefer_includes = false")
+        lines.append("")
+    return "\n".join(lines)

@@ -14,8 +14,8 @@ from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound
 from director_jobs.job_types.registry import Registry
-from director_jobs.model import Job, JobSpec
-from director_jobs.runner import PeriodSource
+from director_jobs.model import Job, JobSpec, PeriodSpec
+from director_jobs.period_service import PeriodService
 from director_jobs.schedule import Schedule, first_due, schedule_of
 from director_jobs.validation import parse_duration, validate_name, zone
 
@@ -32,6 +32,10 @@ class ApplyReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    periods_created: list[str] = field(default_factory=list)
+    periods_updated: list[str] = field(default_factory=list)
+    periods_unchanged: list[str] = field(default_factory=list)
+    periods_deleted: list[str] = field(default_factory=list)
 
 
 class JobService:
@@ -43,7 +47,7 @@ class JobService:
         registry: Registry,
         clock: Clock,
         default_timezone: str,
-        periods: PeriodSource | None = None,
+        periods: PeriodService | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -51,8 +55,12 @@ class JobService:
         self.default_timezone = default_timezone
         self.periods = periods
 
-    def validate(self, spec: JobSpec) -> JobSpec:
-        """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it."""
+    def validate(self, spec: JobSpec, known_periods: set[str] | None = None) -> JobSpec:
+        """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it.
+
+        `known_periods` replaces the look-up of the time period (for `apply`, which
+        defines periods and jobs together).
+        """
         validate_name(spec.name)
         job_type = self.registry.get(spec.type)
         job_type.validate(spec.parameters)
@@ -67,7 +75,10 @@ class JobService:
         self.schedule(spec)  # parses the cron expression
         if spec.timeperiod is not None:
             validate_name(spec.timeperiod, "timeperiod")
-            if self.periods is not None:
+            if known_periods is not None:
+                if spec.timeperiod not in known_periods:
+                    raise InvalidInput("timeperiod", spec.timeperiod, "no time period of that name")
+            elif self.periods is not None:
                 try:
                     self.periods.period(spec.timeperiod)
                 except NotFound:
@@ -145,17 +156,31 @@ class JobService:
             candidate = schedule.next_after(candidate)
         return times
 
-    def apply(self, specs: Sequence[JobSpec], *, prune: bool, dry_run: bool) -> ApplyReport:
-        """Make the stored jobs match `specs`: all validated first, then one transaction."""
+    def apply(
+        self,
+        specs: Sequence[JobSpec],
+        *,
+        prune: bool,
+        dry_run: bool,
+        periods: Sequence[PeriodSpec] = (),
+    ) -> ApplyReport:
+        """Make the stored jobs (and periods) match the file, in one transaction.
+
+        Periods are written first so that jobs can refer to periods the same file defines;
+        with `prune`, jobs and periods the file does not define are deleted, and a period
+        that a remaining job still uses makes the whole apply fail.
+        """
         seen: set[str] = set()
         for spec in specs:
             if spec.name in seen:
                 raise InvalidInput("name", spec.name, "defined twice in the file")
             seen.add(spec.name)
-            self.validate(spec)
         report = ApplyReport()
         now = self.clock.now()
         with self.database.engine.begin() as connection:
+            known_periods = self._apply_periods(connection, periods, prune, now, report)
+            for spec in specs:
+                self.validate(spec, known_periods)
             existing = {job.name: job for job in self.database.jobs.all(connection)}
             for spec in specs:
                 job = existing.get(spec.name)
@@ -176,9 +201,36 @@ class JobService:
             if prune:
                 stale = [job for name, job in sorted(existing.items()) if name not in seen]
                 self._prune(connection, stale, report, dry_run)
+                assert self.periods is not None
+                report.periods_deleted = self.periods.prune_in(connection, keep=known_periods)
             if dry_run:
                 connection.rollback()
         return report
+
+    def _apply_periods(
+        self,
+        connection: Connection,
+        periods: Sequence[PeriodSpec],
+        prune: bool,
+        now: datetime,
+        report: ApplyReport,
+    ) -> set[str]:
+        """Write the file's periods first; return the period names jobs may refer to."""
+        known = {p.name for p in self.database.periods.all(connection)}
+        if not periods and not prune:
+            return known
+        if self.periods is None:
+            raise InvalidInput("timeperiods", len(periods), "time periods are unavailable")
+        names = [p.name for p in periods]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate is not None:
+            raise InvalidInput("timeperiods", duplicate, "defined twice in the file")
+        (
+            report.periods_created,
+            report.periods_updated,
+            report.periods_unchanged,
+        ) = self.periods.apply_in(connection, periods, now)
+        return set(names) if prune else known | set(names)
 
     def _prune(
         self, connection: Connection, stale: list[Job], report: ApplyReport, dry_run: bool

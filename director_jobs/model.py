@@ -101,3 +101,16 @@ class Run:
     error: str | None
     output: str
     runner: str | None
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    """A time period as the user states it: Icinga 2 TimePeriod attributes plus a zone."""
+
+    name: str
+    ranges: dict[str, str] = field(default_factory=dict)
+    includes: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    prefer_includes: bool = True
+    timezone: str | None = None
+    display_name: str | None = None

@@ -43,6 +43,9 @@ class PeriodSource(Protocol):
     def period(self, name: str) -> ActivePeriod:
         """The period called `name`."""
 
+    def refresh(self) -> None:
+        """Re-read definitions at the next look-up (called once per pass)."""
+
 
 @dataclass
 class PassReport:
@@ -92,6 +95,8 @@ class Runner:
         job whose interval is shorter than its run time cannot keep a pass going forever.
         """
         report = report if report is not None else PassReport()
+        if self.periods is not None:
+            self.periods.refresh()  # definitions may have changed since the last pass
         self.recover_abandoned()
         pass_started = self.clock.now()
         while not self.stop_requested.is_set():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from director_jobs.cli import apply, db, jobs  # noqa: F401 - each module registers its commands
+from director_jobs.cli import apply, db, jobs, timeperiods  # noqa: F401 - registers the commands
 from director_jobs.cli.root import root
 
 

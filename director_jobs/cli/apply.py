@@ -10,7 +10,13 @@ from director_jobs.cli.app import App
 from director_jobs.cli.jobs import _service
 from director_jobs.cli.render import print_json
 from director_jobs.cli.root import root
-from director_jobs.declarative import export_jobs, load_file, parse_jobs
+from director_jobs.declarative import (
+    export_jobs,
+    export_periods,
+    load_file,
+    parse_jobs,
+    parse_periods,
+)
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -23,8 +29,10 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 @pass_app
 def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> None:
     """Create or update the jobs defined in FILE (TOML); a file with any error changes nothing."""
-    specs = parse_jobs(load_file(file))
-    report = _service(app).apply(specs, prune=prune, dry_run=dry_run)
+    data = load_file(file)
+    report = _service(app).apply(
+        parse_jobs(data), periods=parse_periods(data), prune=prune, dry_run=dry_run
+    )
     if as_json:
         print_json(
             {
@@ -32,12 +40,21 @@ def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> No
                 "updated": report.updated,
                 "unchanged": report.unchanged,
                 "deleted": report.deleted,
+                "timeperiods": {
+                    "created": report.periods_created,
+                    "updated": report.periods_updated,
+                    "unchanged": report.periods_unchanged,
+                    "deleted": report.periods_deleted,
+                },
                 "dry_run": dry_run,
             }
         )
         return
     verb = "would be " if dry_run else ""
     for label, names in (
+        ("created time period", report.periods_created),
+        ("updated time period", report.periods_updated),
+        ("deleted time period", report.periods_deleted),
         ("created", report.created),
         ("updated", report.updated),
         ("deleted", report.deleted),
@@ -53,5 +70,6 @@ def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> No
 @root.command("export")
 @pass_app
 def export(app: App) -> None:
-    """Print every job definition as TOML that `director apply` reads back."""
+    """Print every job and time period definition as TOML that `director apply` reads back."""
     click.echo(export_jobs([job.spec for job in app.database.jobs.all()]), nl=False)
+    click.echo(export_periods(app.database.periods.all()), nl=False)

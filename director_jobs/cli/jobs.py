@@ -50,8 +50,10 @@ def _service(app: App) -> Any:
 
 
 def _periods(app: App) -> Any:
-    """The time-period source for this database, when time periods are available."""
-    return None
+    """The time periods of this database (the runner re-reads them every pass)."""
+    from director_jobs.period_service import PeriodService
+
+    return PeriodService(app.database, app.clock, app.settings.timezone)
 
 
 def _runner(app: App) -> Any:

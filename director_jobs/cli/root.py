@@ -13,14 +13,14 @@ from director_jobs.errors import (
     AlreadyExists,
     ConfigError,
     DirectorJobsError,
-    InvalidInput,
     NotFound,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Errors that mean "the command as given cannot work" exit like usage errors.
-_USAGE_ERRORS = (InvalidInput, NotFound, AlreadyExists)
+# Errors that mean "the command as given cannot work" exit like usage errors
+# (InvalidInput and the periods' InvalidTimeRange are ValueErrors).
+_USAGE_ERRORS = (ValueError, NotFound, AlreadyExists)
 
 
 def exit_code_for(error: DirectorJobsError) -> int:

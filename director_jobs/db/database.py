@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from director_jobs.db.engine import build_engine, safe_url
 from director_jobs.db.jobs_repo import JobRepository
 from director_jobs.db.migrate import HEAD_REVISION, upgrade
+from director_jobs.db.periods_repo import PeriodRepository
 from director_jobs.db.runs_repo import RunRepository
 from director_jobs.errors import ConfigError, DatabaseUnavailable
 
@@ -24,6 +25,7 @@ class Database:
         self.engine = build_engine(url)
         self.jobs = JobRepository(self.engine)
         self.runs = RunRepository(self.engine)
+        self.periods = PeriodRepository(self.engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:

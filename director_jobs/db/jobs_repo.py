@@ -192,14 +192,27 @@ class JobRepository:
             value = connection.execute(query).scalar()
         return value
 
-    def defer(self, job: Job, until: datetime | None) -> None:
-        """Move a due job's next start (outside its time period) without claiming it."""
+    def defer(self, job: Job, until: datetime) -> None:
+        """Postpone a due job to when its time period opens, remembering the original due time."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(jobs)
                 .where(jobs.c.id == job.id, jobs.c.claimed_by.is_(None))
-                .values(next_due_at=until)
+                .values(
+                    next_due_at=until,
+                    deferred_from=func.coalesce(jobs.c.deferred_from, jobs.c.next_due_at),
+                )
             )
+
+    @staticmethod
+    def undefer_all(connection: Connection) -> int:
+        """Give postponed jobs their original due time back (a time period changed)."""
+        result = connection.execute(
+            update(jobs)
+            .where(jobs.c.deferred_from.is_not(None))
+            .values(next_due_at=jobs.c.deferred_from, deferred_from=None)
+        )
+        return result.rowcount
 
     def claim(
         self,
@@ -227,7 +240,7 @@ class JobRepository:
             conditions += [jobs.c.disabled.is_(False), jobs.c.next_due_at <= now]
         with self.engine.begin() as connection:
             claimed = connection.execute(
-                update(jobs).where(and_(*conditions)).values(claimed_by=runner)
+                update(jobs).where(and_(*conditions)).values(claimed_by=runner, deferred_from=None)
             )
             if claimed.rowcount != 1:
                 connection.rollback()

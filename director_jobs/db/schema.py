@@ -54,6 +54,9 @@ jobs = Table(
     Column("pending_trigger", String(16), nullable=True),
     Column("claimed_by", String(255), nullable=True),
     Column("claimed_run_id", Integer, nullable=True),
+    # The due time a closed time period postponed (NULL when not postponed): a changed
+    # period puts it back, so that the new period is checked at once.
+    Column("deferred_from", UTCDateTime, nullable=True),
     # A pass reads only rows that are enabled and due: (disabled, next_due_at) serves
     # both the filter and the "oldest due first" order.
     Index("ix_jobs_due", "disabled", "next_due_at"),
@@ -82,4 +85,21 @@ runs = Table(
     Column("runner_process_start", Float, nullable=True),
     Index("ix_runs_job_name_id", "job_name", "id"),
     Index("ix_runs_status", "status"),
+)
+
+time_periods = Table(
+    "time_periods",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(255), nullable=True),
+    # Icinga's `ranges` dictionary, key -> value, in the order given.
+    Column("ranges", JSON, nullable=False),
+    Column("includes", JSON, nullable=False),
+    Column("excludes", JSON, nullable=False),
+    Column("prefer_includes", Boolean, nullable=False, default=True),
+    # NULL: the configured default zone (else the system's).
+    Column("timezone", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
