@@ -1,37 +1,239 @@
-"""Forever mode: repeat runner passes, sleeping until the next work; signals only set flags."""
+"""Forever mode: wait for due work, run passes, survive outages, recycle cleanly; under systemd."""
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from types import FrameType
 
+from sqlalchemy.exc import DBAPIError
+
 from director_jobs import exit_codes
+from director_jobs.errors import DatabaseUnavailable
+from director_jobs.memory_guard import MemoryGuard
 from director_jobs.runner import Runner
+from director_jobs.systemd import Notifier, Watchdog, watchdog_interval
 
 log = logging.getLogger("director_jobs.daemon")
 
-# Longest sleep between passes: a queued `jobs trigger` is seen within this time.
-MAX_IDLE_SECONDS = 2.0
+# Longest sleep between two looks at the due index: a `jobs trigger`, a new job or a
+# changed schedule is noticed within this time. One indexed query each time.
+TRIGGER_CHECK_SECONDS = 2.0
+# Retry delays while the database is unreachable: 1, 2, 4, … up to 30 s.
+OUTAGE_RETRY_MAX_SECONDS = 30.0
+# The watchdog stops pinging when the main loop has shown no sign of life for this long.
+STALL_LIMIT_SECONDS = 120.0
 
 
-def run_forever(runner: Runner) -> int:
-    """Run passes until SIGTERM/SIGINT: the first lets the running job finish, a second stops it."""
+@dataclass(frozen=True)
+class DaemonOptions:
+    """What `jobs run --forever` can be told."""
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        if runner.stop_requested.is_set():
-            runner.cancel_current.set()
+    stop_timeout: float = 30.0
+    max_memory_growth_mib: float | None = 100.0
+    max_memory_mib: float | None = None
+    max_lifetime_seconds: float | None = None
+
+
+class Daemon:
+    """Owns the forever loop; signal handlers only set flags that the loop reads."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Runner],
+        options: DaemonOptions,
+        notifier: Notifier | None = None,
+        reload: Callable[[Runner], None] | None = None,
+    ) -> None:
+        self.connect = connect
+        self.options = options
+        self.notifier = notifier or Notifier()
+        self.reload = reload
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.runner: Runner | None = None
+        self.recycle_reason: str | None = None
+        self.guard = MemoryGuard(
+            options.max_memory_growth_mib, options.max_memory_mib, options.max_lifetime_seconds
+        )
+        self._outage_since: datetime | None = None
+        self._signals = 0
+        self._next: tuple[str, datetime] | None = None
+
+    # -- signals ---------------------------------------------------------------------
+
+    def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
+        """First signal: no new jobs, the running one gets the grace period. Second: stop it."""
+        self._signals += 1
+        self.stop.set()
+        runner = self.runner
+        if runner is None:
+            return
         runner.stop_requested.set()
+        if self._signals == 1:
+            timer = threading.Timer(self.options.stop_timeout, runner.cancel_current.set)
+            timer.daemon = True
+            timer.start()
+        else:
+            runner.cancel_current.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("runner %s started", runner.identity.label)
-    try:
-        while not runner.stop_requested.is_set():
-            wait = runner.run_once()
-            wait = MAX_IDLE_SECONDS if wait is None else min(wait, MAX_IDLE_SECONDS)
-            runner.clock.sleep(wait, runner.stop_requested)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        log.info("runner %s stopped", runner.identity.label)
-    return exit_codes.OK
+    def _on_hangup(self, _signum: int, _frame: FrameType | None) -> None:
+        self.reload_requested.set()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until stopped or recycled; always exit 0 (systemd restarts after a recycle)."""
+        previous = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_stop_signal),
+            signal.SIGINT: signal.signal(signal.SIGINT, self._on_stop_signal),
+            signal.SIGHUP: signal.signal(signal.SIGHUP, self._on_hangup),
+        }
+        interval = watchdog_interval()
+        watchdog = None
+        if interval is not None:
+            watchdog = Watchdog(self.notifier, interval, STALL_LIMIT_SECONDS, self.status_text)
+            watchdog.start()
+        beat = watchdog.beat if watchdog is not None else (lambda: None)
+        try:
+            runner = self._connect_until_ready(beat)
+            if runner is None:
+                return exit_codes.OK
+            runner.heartbeat = beat
+            runner.after_job = self._check_memory
+            self.guard.start(runner.clock.monotonic())
+            self._next = self._read_next(runner)
+            log.info("runner %s ready", runner.identity.label)
+            self.notifier.ready(self.status_text())
+            self._loop(runner, beat)
+        finally:
+            reason = self.recycle_reason or "stopped"
+            self.notifier.stopping(f"stopping: {reason}")
+            if watchdog is not None:
+                watchdog.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            if self.runner is not None:
+                self.runner.database.dispose()
+            log.info("runner stopped (%s)", reason)
+        return exit_codes.OK
+
+    def _connect_until_ready(self, beat: Callable[[], None]) -> Runner | None:
+        """Open the database (and migrate), retrying while it is unreachable."""
+        delay = 1.0
+        while not self.stop.is_set():
+            beat()
+            try:
+                self.runner = self.connect()
+                # Leftovers of a runner that died on this host: close their runs now (a job
+                # they hold stays claimed, so no pass would otherwise look at it).
+                self.runner.recover_abandoned()
+                if self.stop.is_set():
+                    self.runner.stop_requested.set()
+                self._outage_over()
+                return self.runner
+            except (DatabaseUnavailable, DBAPIError) as exc:
+                self._outage(exc, delay)
+            self._sleep(delay, beat)
+            delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)
+        return None
+
+    def _loop(self, runner: Runner, beat: Callable[[], None]) -> None:
+        """Run passes when work is due; between them, look at the due index every 2 s."""
+        delay = 1.0
+        while not self.stop.is_set():
+            beat()
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                if self.reload is not None:
+                    self.reload(runner)
+            try:
+                self._next = runner.database.jobs.next_due()
+                if self._next is not None and self._next[1] <= runner.clock.now():
+                    runner.run_once()
+                    self._next = runner.database.jobs.next_due()
+                self._outage_over()
+                delay = 1.0
+            except DBAPIError as exc:
+                self._outage(exc, delay)
+                self._sleep(delay, beat)
+                delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)
+                continue
+            self._check_memory()
+            if self.stop.is_set():
+                break
+            self.notifier.status(self.status_text())
+            wait = TRIGGER_CHECK_SECONDS
+            if self._next is not None:
+                wait = min(wait, max(0.0, (self._next[1] - runner.clock.now()).total_seconds()))
+            self._sleep(wait, beat)
+
+    @staticmethod
+    def _read_next(runner: Runner) -> tuple[str, datetime] | None:
+        """The first due job for STATUS, or None when the database does not answer now."""
+        try:
+            return runner.database.jobs.next_due()
+        except DBAPIError:
+            return None
+
+    def _sleep(self, seconds: float, beat: Callable[[], None]) -> None:
+        """Wait on the stop flag in slices short enough to keep the heartbeat going."""
+        remaining = seconds
+        while remaining > 0 and not self.stop.is_set():
+            step = min(remaining, 1.0)
+            self.stop.wait(step)
+            remaining -= step
+            beat()
+
+    # -- recycling, outages, status ------------------------------------------------------
+
+    def _check_memory(self) -> None:
+        """After each job and each pass: exit cleanly when too big or too old."""
+        if self.recycle_reason is not None or self.runner is None:
+            return
+        reason = self.guard.reason_to_recycle(self.runner.clock.monotonic())
+        if reason is not None:
+            self.recycle_reason = f"recycling: {reason}"
+            log.warning(
+                "%s; exiting with 0 so that systemd starts a fresh process", self.recycle_reason
+            )
+            self.stop.set()
+            self.runner.stop_requested.set()
+
+    def _outage(self, exc: Exception, retry_in: float) -> None:
+        """Log an outage once, and keep STATUS current while it lasts."""
+        if self._outage_since is None:
+            self._outage_since = datetime.now().astimezone()
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, DBAPIError) and exc.orig is not None:
+                message = str(exc.orig).strip().splitlines()[0]
+            log.error("database unavailable: %s; retrying with back-off", message)
+        self.notifier.status(
+            f"database unavailable since {self._outage_since:%H:%M:%S}; retrying in {retry_in:.0f}s"
+        )
+
+    def _outage_over(self) -> None:
+        if self._outage_since is not None:
+            log.warning(
+                "database is reachable again (unavailable since %s)",
+                f"{self._outage_since:%H:%M:%S}",
+            )
+            self._outage_since = None
+
+    def status_text(self) -> str:
+        """`running NAME (run N) for 12s`, or `idle; next: NAME at 12:30:00 UTC`."""
+        runner = self.runner
+        if runner is not None and runner.current is not None:
+            current = runner.current
+            elapsed = runner.clock.monotonic() - current.started_monotonic
+            return f"running {current.job_name} (run {current.run_id}) for {elapsed:.0f}s"
+        if self._outage_since is not None:
+            return f"database unavailable since {self._outage_since:%H:%M:%S}"
+        if self._next is None:
+            return "idle; no job scheduled"
+        name, due = self._next
+        return f"idle; next: {name} at {due:%Y-%m-%d %H:%M:%S} UTC"

@@ -26,6 +26,7 @@ JOB_KEYS = (
     "retry_delay",
     "tags",
     "confirm",
+    "memory_limit",
 )
 TOP_LEVEL_KEYS = ("jobs", "timeperiods")
 
@@ -103,7 +104,17 @@ def job_spec(name: str, table: Any) -> JobSpec:
         tags=tuple(tags),
         description=text("description") or "",
         confirm=flag("confirm"),
+        memory_limit=_memory_limit(table.get("memory_limit"), f"{where}.memory_limit"),
     )
+
+
+def _memory_limit(value: Any, field: str) -> float | None:
+    """A per-job memory limit in MiB (> 0), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidInput(field, value, "expected a number of MiB greater than zero")
+    return float(value)
 
 
 def export_jobs(specs: list[JobSpec]) -> str:
@@ -124,6 +135,7 @@ def export_jobs(specs: list[JobSpec]) -> str:
             "retries",
             "retry_delay",
             "confirm",
+            "memory_limit",
         ):
             value = getattr(spec, key)
             if value is not None and value != getattr(defaults, key):

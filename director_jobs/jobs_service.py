@@ -89,6 +89,8 @@ class JobService:
         parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
         if isinstance(spec.retries, bool) or not isinstance(spec.retries, int) or spec.retries < 0:
             raise InvalidInput("retries", spec.retries, "expected a whole number >= 0")
+        if spec.memory_limit is not None and spec.memory_limit <= 0:
+            raise InvalidInput("memory_limit", spec.memory_limit, "expected MiB greater than zero")
         for tag in spec.tags:
             validate_name(tag, "tags")
         return spec

@@ -61,6 +61,7 @@ class JobSpec:
     tags: tuple[str, ...] = ()
     description: str = ""
     confirm: bool = False
+    memory_limit: float | None = None  # MiB of RSS for the job's whole process tree
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import enum
+import functools
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
+
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
+from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
-from director_jobs.identity import RunnerIdentity, is_alive, parse_label
-from director_jobs.job_types.base import JobContext
+from director_jobs.execution.process_tree import kill_tree
+from director_jobs.identity import RunnerIdentity, is_alive, parse_label, process_start
+from director_jobs.job_types.base import JobContext, JobType
 from director_jobs.job_types.registry import Registry
 from director_jobs.logs import job_extra
 from director_jobs.model import Job, RunStatus, Trigger
@@ -47,6 +53,33 @@ class PeriodSource(Protocol):
         """Re-read definitions at the next look-up (called once per pass)."""
 
 
+class Isolation(enum.Enum):
+    """Where a job type's `run` executes."""
+
+    BY_TYPE = "by-type"  # in a forked child unless the type says it isolates its own work
+    ALWAYS = "always"  # every job in a child (measures the cost of isolation)
+    NEVER = "never"  # in the runner (no timeout for Python code; tests of the core only)
+
+    def in_child(self, job_type: JobType) -> bool:
+        """Whether `job_type` runs in a forked child under this policy."""
+        if self is Isolation.BY_TYPE:
+            return job_type.runs_in_child
+        return self is Isolation.ALWAYS
+
+
+@dataclass(frozen=True)
+class CurrentRun:
+    """The job that runs right now, for STATUS lines."""
+
+    job_name: str
+    run_id: int
+    started_monotonic: float
+
+
+def _nothing() -> None:
+    """The default hook."""
+
+
 @dataclass
 class PassReport:
     """What one pass did."""
@@ -71,6 +104,7 @@ class Runner:
         default_timezone: str,
         periods: PeriodSource | None = None,
         identity: RunnerIdentity | None = None,
+        isolation: Isolation = Isolation.BY_TYPE,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -78,8 +112,15 @@ class Runner:
         self.default_timezone = default_timezone
         self.periods = periods
         self.identity = identity or RunnerIdentity.current()
+        self.isolation = isolation
         self.stop_requested = threading.Event()
         self.cancel_current = threading.Event()
+        # The daemon's hooks: signs of life while a job runs, and a check after each job.
+        self.heartbeat: Callable[[], None] = _nothing
+        self.after_job: Callable[[], None] = _nothing
+        self.current: CurrentRun | None = None
+        # Results that could not be stored (database outage), written at the next pass.
+        self._unrecorded: list[Callable[[], None]] = []
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -95,6 +136,7 @@ class Runner:
         job whose interval is shorter than its run time cannot keep a pass going forever.
         """
         report = report if report is not None else PassReport()
+        self.flush_unrecorded()
         if self.periods is not None:
             self.periods.refresh()  # definitions may have changed since the last pass
         self.recover_abandoned()
@@ -117,10 +159,10 @@ class Runner:
 
     def seconds_until_next_work(self) -> float | None:
         """Seconds until the earliest due job (0 when one is due now), or None when none is."""
-        earliest = self.database.jobs.earliest_due()
-        if earliest is None:
+        upcoming = self.database.jobs.next_due()
+        if upcoming is None:
             return None
-        return max(0.0, (earliest - self.clock.now()).total_seconds())
+        return max(0.0, (upcoming[1] - self.clock.now()).total_seconds())
 
     def _start_if_allowed(self, job: Job, report: PassReport) -> None:
         """Run a due job unless its time period is closed (then wake when it opens)."""
@@ -196,9 +238,30 @@ class Runner:
         output = OutputTail()
         started_monotonic = self.clock.monotonic()
         self.cancel_current.clear()
-        outcome = self._attempt(job, run_id, output)
+        self.current = CurrentRun(job.name, run_id, started_monotonic)
+        try:
+            outcome = self._attempt(job, run_id, output)
+        finally:
+            self.current = None
         duration = self.clock.monotonic() - started_monotonic
-        self._record(job, run_id, trigger, attempt, started, duration, outcome, output)
+        record = functools.partial(
+            self._record,
+            job,
+            run_id,
+            trigger,
+            attempt,
+            started,
+            self.clock.now(),
+            duration,
+            outcome,
+            output.text(),
+        )
+        try:
+            record()
+        except DBAPIError:
+            # Keep the result (the job stays claimed by us) and store it when the database is back.
+            self._unrecorded.append(record)
+            raise
         level = logging.INFO if outcome.status is RunStatus.SUCCESS else logging.ERROR
         log.log(
             level,
@@ -209,7 +272,15 @@ class Runner:
             f": {outcome.error}" if outcome.error else "",
             extra=job_extra(job.name, job.spec.type, run_id, outcome.status.value),
         )
+        self.after_job()
         return outcome.status
+
+    def flush_unrecorded(self) -> None:
+        """Store results that an outage kept from being written (oldest first)."""
+        while self._unrecorded:
+            self._unrecorded[0]()
+            self._unrecorded.pop(0)
+            log.info("stored a run result that was kept during a database outage")
 
     def _attempt(self, job: Job, run_id: int, output: OutputTail) -> Outcome:
         """Resolve the type, validate the stored parameters, run it; never raises."""
@@ -232,7 +303,12 @@ class Runner:
             timeout=job.spec.timeout,
             cancel=self.cancel_current,
             database_url=self.database.url,
+            heartbeat=self.heartbeat,
+            memory_limit=job.spec.memory_limit,
+            on_process=functools.partial(self._note_process, run_id),
         )
+        if self.isolation.in_child(job_type):
+            return execute_in_child(job_type, params, context)
         return execute_in_process(job_type, params, context)
 
     def _record(
@@ -242,12 +318,12 @@ class Runner:
         trigger: Trigger,
         attempt: int,
         started: datetime,
+        finished: datetime,
         duration: float,
         outcome: Outcome,
-        output: OutputTail,
+        output: str,
     ) -> None:
-        """Store the outcome, any skipped slots, and the job's next due time, in one transaction."""
-        finished = self.clock.now()
+        """Store the outcome and the job's next due time, in one transaction."""
         next_due, next_attempt, pending = self.after_attempt(
             job, started, finished, outcome.status, attempt, trigger
         )
@@ -260,7 +336,7 @@ class Runner:
                 duration=duration,
                 exit_code=outcome.exit_code,
                 error=outcome.error,
-                output=output.text(),
+                output=output,
             )
             self.database.jobs.release(
                 connection,
@@ -319,22 +395,42 @@ class Runner:
             runner=self.identity.label,
         )
 
+    def _note_process(self, run_id: int, pid: int) -> None:
+        """Store the job's process with its run, for crash recovery (best effort)."""
+        try:
+            self.database.runs.set_job_process(run_id, pid, process_start(pid))
+        except DBAPIError as exc:
+            log.warning("could not store the process of run %d: %s", run_id, exc.orig)
+
     # -- crash recovery --------------------------------------------------------------
 
     def recover_abandoned(self) -> list[int]:
         """Mark runs of dead runners on this host `abandoned` and make their jobs due again."""
         recovered = []
-        for run, job_id, process_started in self.database.runs.running():
+        for row in self.database.runs.running():
+            run = row.run
             if run.runner == self.identity.label:
                 continue
             parsed = parse_label(run.runner or "")
-            if parsed is None or is_alive(parsed[0], parsed[1], process_started) is not False:
+            if (
+                parsed is None
+                or is_alive(parsed[0], parsed[1], row.runner_process_start) is not False
+            ):
                 continue
+            self._kill_leftovers(run.id, row.job_pid, row.job_process_start)
             self._abandon(
-                run.id, job_id, run.runner or "?", run.attempt, run.started_at, run.trigger
+                run.id, row.job_id, run.runner or "?", run.attempt, run.started_at, run.trigger
             )
             recovered.append(run.id)
         return recovered
+
+    @staticmethod
+    def _kill_leftovers(run_id: int, pid: int | None, started: float | None) -> None:
+        """Stop what a dead runner's job left running (only if it is still that process)."""
+        if pid is None or started is None or process_start(pid) != started:
+            return
+        log.warning("run %d: killing process %d left behind by its dead runner", run_id, pid)
+        kill_tree(pid)
 
     def _abandon(
         self,

@@ -74,6 +74,10 @@ class PostgresServer:
             "UTF8",
             "--locale=C.UTF-8",
         )
+        self._pg_ctl_start()
+
+    def _pg_ctl_start(self) -> None:
+        data = self.folder / "data"
         options = (
             f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -89,6 +93,16 @@ class PostgresServer:
             "-w",
             "start",
         )
+
+    def pause(self) -> None:
+        """Stop the server but keep its data (an outage)."""
+        self._as_postgres(
+            str(PG_BIN / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop"
+        )
+
+    def resume(self) -> None:
+        """Start the paused server again on the same port."""
+        self._pg_ctl_start()
 
     def stop(self) -> None:
         try:

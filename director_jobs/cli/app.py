@@ -47,6 +47,14 @@ class App:
         name = self.log_level or (self.settings.log_level or "warning").lower()
         setup_logging(LEVELS.get(name, logging.ERROR), timestamps=timestamps)
 
+    def reset_settings(self) -> None:
+        """Forget the resolved settings (SIGHUP): the next use reads the file again."""
+        self._settings = None
+
+    def restore_settings(self, settings: Settings) -> None:
+        """Put back settings that a failed reload replaced."""
+        self._settings = settings
+
     @property
     def database(self) -> Database:
         """Open (and migrate) the database on first use."""

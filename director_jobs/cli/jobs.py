@@ -24,7 +24,7 @@ from director_jobs.cli.render import (
     table,
 )
 from director_jobs.cli.root import log_options, root
-from director_jobs.errors import InvalidInput
+from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.job_types.base import parse_parameters_json
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
 from director_jobs.validation import parse_duration
@@ -86,21 +86,55 @@ def _runner(app: App) -> Any:
     hidden=True,
     help="Seconds to wait for a yes/no answer.",
 )
+@click.option(
+    "--stop-timeout",
+    default="30s",
+    show_default=True,
+    help="--forever: on SIGTERM, how long the running job may take before it is killed.",
+)
+@click.option(
+    "--max-memory-growth",
+    type=float,
+    default=100.0,
+    show_default=True,
+    metavar="MIB",
+    help="--forever: exit 0 (for a restart) when RSS grew this much since start; 0 = off.",
+)
+@click.option(
+    "--max-memory",
+    type=float,
+    default=0.0,
+    metavar="MIB",
+    help="--forever: exit 0 (for a restart) above this RSS; 0 = off (default).",
+)
+@click.option(
+    "--max-lifetime",
+    default="0",
+    metavar="DURATION",
+    help="--forever: exit 0 (for a restart) after running this long (e.g. 1d); 0 = off.",
+)
 @log_options
 @pass_app
 def run(
-    app: App, names: tuple[str, ...], forever: bool, assume_yes: bool, confirm_timeout: float
+    app: App,
+    names: tuple[str, ...],
+    forever: bool,
+    assume_yes: bool,
+    confirm_timeout: float,
+    stop_timeout: str,
+    max_memory_growth: float,
+    max_memory: float,
+    max_lifetime: str,
 ) -> None:
     """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever)."""
     app.start_logging()
     log.debug("settings: %s", app.settings.describe())
-    runner = _runner(app)
     if names and forever:
         raise click.UsageError("give job names or --forever, not both")
     if forever:
-        from director_jobs.daemon import run_forever
-
-        raise SystemExit(run_forever(runner))
+        options = _daemon_options(stop_timeout, max_memory_growth, max_memory, max_lifetime)
+        raise SystemExit(_run_forever(app, options))
+    runner = _runner(app)
     if names:
         jobs_to_run = [app.database.jobs.get(name) for name in dict.fromkeys(names)]
         for job in jobs_to_run:
@@ -114,6 +148,50 @@ def run(
         report = PassReport()
         runner.run_once(report)
     raise SystemExit(exit_codes.JOB_FAILED if report.failed else exit_codes.OK)
+
+
+def _daemon_options(
+    stop_timeout: str, max_memory_growth: float, max_memory: float, max_lifetime: str
+) -> Any:
+    """Validate the --forever options."""
+    from director_jobs.daemon import DaemonOptions
+
+    if max_memory_growth < 0:
+        raise InvalidInput("max-memory-growth", max_memory_growth, "expected MiB >= 0 (0 = off)")
+    if max_memory < 0:
+        raise InvalidInput("max-memory", max_memory, "expected MiB >= 0 (0 = off)")
+    lifetime = parse_duration(max_lifetime, "max-lifetime", allow_zero=True)
+    return DaemonOptions(
+        stop_timeout=parse_duration(stop_timeout, "stop-timeout", allow_zero=True),
+        max_memory_growth_mib=max_memory_growth or None,
+        max_memory_mib=max_memory or None,
+        max_lifetime_seconds=lifetime or None,
+    )
+
+
+def _run_forever(app: App, options: Any) -> int:
+    """Hand over to the daemon; it opens the database itself (and retries while it is down)."""
+    from director_jobs.daemon import Daemon
+
+    def reload(runner: Any) -> None:
+        old = app.settings
+        app.reset_settings()
+        try:
+            new = app.settings
+        except DirectorJobsError as exc:
+            log.error("SIGHUP: configuration not reloaded: %s", exc)
+            app.restore_settings(old)
+            return
+        app.start_logging()
+        runner.default_timezone = new.timezone
+        if runner.periods is not None:
+            runner.periods.default_timezone = new.timezone
+            runner.periods.refresh()
+        if new.database_url != old.database_url:
+            log.warning("SIGHUP: database_url changed; restart the service to use it")
+        log.warning("SIGHUP: configuration reloaded: %s", new.describe())
+
+    return Daemon(lambda: _runner(app), options, reload=reload).run()
 
 
 def _confirm(name: str, timeout: float) -> bool:
@@ -202,6 +280,12 @@ def _definition_options(*, for_set: bool) -> Callable[[F], F]:
             click.option("--description", help="What the job is for."),
             click.option("--confirm/--no-confirm", default=None, help="Ask before manual runs."),
             click.option("--disabled/--enabled", default=None, help="Create or set disabled."),
+            click.option(
+                "--memory-limit",
+                type=float,
+                metavar="MIB",
+                help="Kill the job when its processes use more RSS than this (0 = no limit).",
+            ),
         ]
         if for_set:
             options.append(
@@ -246,6 +330,11 @@ def _changes(values: dict[str, Any]) -> dict[str, Any]:
         )
     if values.get("tags"):
         changes["tags"] = tuple(values["tags"])
+    if values.get("memory_limit") is not None:
+        limit = values["memory_limit"]
+        if limit < 0:
+            raise InvalidInput("memory-limit", limit, "expected MiB > 0 (0 removes the limit)")
+        changes["memory_limit"] = limit or None
     return changes
 
 
@@ -404,6 +493,7 @@ def show(app: App, name: str, as_json: bool) -> None:
         ("retries", f"{spec.retries} (first after {duration_text(spec.retry_delay)}, doubling)"),
         ("tags", ", ".join(spec.tags) or "-"),
         ("confirm", "yes" if spec.confirm else "no"),
+        ("memory limit", f"{spec.memory_limit:g} MiB" if spec.memory_limit else "-"),
     ]
     for key, value in rows:
         click.echo(f"{key + ':':14} {value}")

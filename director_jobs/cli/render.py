@@ -80,6 +80,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "retry_delay": spec.retry_delay,
         "tags": list(spec.tags),
         "confirm": spec.confirm,
+        "memory_limit": spec.memory_limit,
         "next_due": iso(job.next_due_at),
         "last_attempt": iso(job.last_attempt_at),
         "running_on": job.claimed_by,

@@ -72,6 +72,10 @@ def build_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql":
+            # Fail fast instead of hanging when the server is down or the network stalls,
+            # so that the daemon's loop (and its watchdog) keeps going.
+            kwargs["connect_args"] = {"connect_timeout": 10, "tcp_user_timeout": 30_000}
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:

@@ -32,6 +32,7 @@ def spec_columns(spec: JobSpec) -> dict[str, Any]:
         "tags": list(spec.tags),
         "description": spec.description,
         "confirm": spec.confirm,
+        "memory_limit_mib": spec.memory_limit,
     }
 
 
@@ -53,6 +54,7 @@ def job_from_row(row: Row[Any]) -> Job:
         tags=tuple(m["tags"] or ()),
         description=m["description"] or "",
         confirm=bool(m["confirm"]),
+        memory_limit=m["memory_limit_mib"],
     )
     trigger = m["pending_trigger"]
     return Job(
@@ -185,12 +187,25 @@ class JobRepository:
         with self.engine.connect() as connection:
             return [job_from_row(r) for r in connection.execute(query)]
 
-    def earliest_due(self) -> datetime | None:
-        """The earliest next-due time of any enabled job (an index lookup)."""
-        query = select(func.min(jobs.c.next_due_at)).where(jobs.c.disabled.is_(False))
+    def next_due(self) -> tuple[str, datetime] | None:
+        """Name and due time of the enabled, unclaimed job due first (walks the due index).
+
+        This is the daemon's cheap check: a trigger, a new job or a changed schedule shows
+        up here as an earlier due time.
+        """
+        query = (
+            select(jobs.c.name, jobs.c.next_due_at)
+            .where(
+                jobs.c.disabled.is_(False),
+                jobs.c.next_due_at.is_not(None),
+                jobs.c.claimed_by.is_(None),
+            )
+            .order_by(jobs.c.next_due_at)
+            .limit(1)
+        )
         with self.engine.connect() as connection:
-            value = connection.execute(query).scalar()
-        return value
+            row = connection.execute(query).first()
+        return (row.name, row.next_due_at) if row else None
 
     def defer(self, job: Job, until: datetime) -> None:
         """Postpone a due job to when its time period opens, remembering the original due time."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,17 @@ def run_from_row(row: Row[Any]) -> Run:
         output=m["output"] or "",
         runner=m["runner"],
     )
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    """A run marked running, and the processes it belongs to."""
+
+    run: Run
+    job_id: int | None
+    runner_process_start: float | None
+    job_pid: int | None
+    job_process_start: float | None
 
 
 class RunRepository:
@@ -87,11 +99,26 @@ class RunRepository:
             row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
         return run_from_row(row) if row else None
 
-    def running(self) -> list[tuple[Run, int | None, float | None]]:
-        """Runs marked running, with their job id and runner process start (ix_runs_status)."""
+    def running(self) -> list[RunningRow]:
+        """Runs marked running, with what crash recovery needs (ix_runs_status)."""
         query = select(runs).where(runs.c.status == RunStatus.RUNNING.value)
         with self.engine.connect() as connection:
             return [
-                (run_from_row(r), r.job_id, r.runner_process_start)
+                RunningRow(
+                    run_from_row(r),
+                    r.job_id,
+                    r.runner_process_start,
+                    r.job_pid,
+                    r.job_process_start,
+                )
                 for r in connection.execute(query)
             ]
+
+    def set_job_process(self, run_id: int, pid: int, started: float | None) -> None:
+        """Remember the job's process for a run in progress."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(job_pid=pid, job_process_start=started)
+            )

@@ -45,6 +45,7 @@ jobs = Table(
     Column("tags", JSON, nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("confirm", Boolean, nullable=False, default=False),
+    Column("memory_limit_mib", Float, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Scheduling state, written by runners only.
@@ -83,6 +84,10 @@ runs = Table(
     # Start time of the runner process (seconds since boot), so that a recycled pid
     # is not mistaken for the runner that is still alive.
     Column("runner_process_start", Float, nullable=True),
+    # The job's own process (child or command), so that leftovers of a killed runner
+    # can be found and stopped; its start time tells a recycled pid apart.
+    Column("job_pid", Integer, nullable=True),
+    Column("job_process_start", Float, nullable=True),
     Index("ix_runs_job_name_id", "job_name", "id"),
     Index("ix_runs_status", "status"),
 )

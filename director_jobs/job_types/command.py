@@ -27,6 +27,7 @@ class CommandJob(JobType):
     description = (
         "Run a command (argv list, or a string split like a shell would; a shell only when asked)."
     )
+    runs_in_child = False  # the command is the child: timed out and killed as a tree
     parameters = (
         Parameter(
             "command", (str, list), "Program and arguments: a string or a list.", required=True
@@ -92,6 +93,9 @@ class CommandJob(JobType):
                 timeout=context.timeout,
                 cancel=context.cancel,
                 on_line=lambda stream, line: context.emit_output(line, stream),
+                on_tick=context.heartbeat,
+                memory_limit_mib=context.memory_limit,
+                on_start=context.on_process,
             )
         except OSError as exc:
             raise JobFailed(
@@ -101,6 +105,8 @@ class CommandJob(JobType):
             raise JobTimedOut(
                 f"command did not finish within {context.timeout:g} s; killed with its children"
             )
+        if outcome.memory_exceeded:
+            raise JobFailed(outcome.memory_exceeded)
         if outcome.cancelled:
             raise JobCancelled("command stopped on request; killed with its children")
         assert outcome.exit_code is not None

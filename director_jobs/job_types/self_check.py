@@ -13,6 +13,7 @@ class SelfCheckJob(JobType):
 
     name = "self-check"
     description = "Log one line at each level (TRACE to ERROR) and succeed; changes nothing."
+    runs_in_child = False  # five log lines cannot hang
     parameters = (
         Parameter("message", (str,), "Text appended to each line.", default="self-check"),
     )

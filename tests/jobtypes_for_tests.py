@@ -1,0 +1,73 @@
+"""Python job types that misbehave on purpose, for the isolation tests (imported by name)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from typing import Any
+
+from director_jobs.job_types.base import JobContext, JobResult, JobType, Parameter
+
+
+class HangJob(JobType):
+    """Starts a grandchild that writes its pid to a file, then sleeps forever."""
+
+    name = "hang"
+    description = "hangs"
+    parameters = (
+        Parameter("pid_file", (str,), "where to write the grandchild's pid", required=True),
+    )
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        grandchild = subprocess.Popen(["sleep", "300"])
+        with open(params["pid_file"], "w") as handle:
+            handle.write(f"{os.getpid()} {grandchild.pid}\n")
+        context.logger.info("hanging now")
+        time.sleep(300)
+        return JobResult()
+
+
+class HogJob(JobType):
+    """Allocates memory without bound."""
+
+    name = "hog"
+    description = "eats memory"
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        hoard = []
+        while True:
+            hoard.append(bytearray(8 * 1024 * 1024))  # touched pages: real RSS
+            time.sleep(0.01)
+
+
+class CrashJob(JobType):
+    """Dies hard, without a result."""
+
+    name = "crash"
+    description = "dies"
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        context.logger.info("about to die")
+        os.kill(os.getpid(), 9)
+        return JobResult()
+
+
+class RaiseJob(JobType):
+    """Raises an ordinary exception."""
+
+    name = "raise"
+    description = "raises"
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        raise RuntimeError("boom from a plug-in")
+
+
+TEST_TYPES = {
+    "hang": "jobtypes_for_tests:HangJob",
+    "hog": "jobtypes_for_tests:HogJob",
+    "crash": "jobtypes_for_tests:CrashJob",
+    "raise": "jobtypes_for_tests:RaiseJob",
+    "self-check": "director_jobs.job_types.self_check:SelfCheckJob",
+    "command": "director_jobs.job_types.command:CommandJob",
+}

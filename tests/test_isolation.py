@@ -1,0 +1,147 @@
+"""Python job types run in a forked child: timeouts, memory limits and crashes are contained."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from jobtypes_for_tests import TEST_TYPES
+
+from director_jobs.clock import SystemClock
+from director_jobs.db.database import Database
+from director_jobs.job_types.registry import Registry
+from director_jobs.jobs_service import JobService
+from director_jobs.model import JobSpec, Run, RunStatus
+from director_jobs.runner import PassReport, Runner
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+Setup = tuple[Database, JobService, Runner]
+
+
+@pytest.fixture
+def setup(sqlite_url: str) -> Setup:
+    database = Database.open(sqlite_url)
+    registry = Registry(TEST_TYPES)
+    clock = SystemClock()
+    return (
+        database,
+        JobService(database, registry, clock, "UTC"),
+        Runner(database, registry, clock, default_timezone="UTC"),
+    )
+
+
+def only_run(database: Database, name: str) -> Run:
+    runs = database.runs.history(name, 5)
+    assert len(runs) == 1
+    return runs[0]
+
+
+def test_a_hanging_python_job_is_killed_at_its_timeout_with_its_grandchildren(
+    setup: Setup, tmp_path: Path
+) -> None:
+    database, service, runner = setup
+    pid_file = tmp_path / "pids"
+    service.add(
+        JobSpec(
+            name="stuck",
+            type="hang",
+            parameters={"pid_file": str(pid_file)},
+            interval=3600,
+            timeout=1,
+        )
+    )
+    runner.run_once()
+    run = only_run(database, "stuck")
+    assert run.status is RunStatus.TIMEOUT
+    assert "did not finish within 1 s" in run.error
+    assert "hanging now" in run.output
+    child, grandchild = map(int, pid_file.read_text().split())
+    assert not alive(child) and not alive(grandchild)
+
+
+def test_a_job_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> None:
+    database, service, runner = setup
+    service.add(JobSpec(name="greedy", type="hog", interval=3600, timeout=60, memory_limit=150))
+    runner.run_once()
+    run = only_run(database, "greedy")
+    assert run.status is RunStatus.ERROR
+    assert run.error.startswith("memory limit 150 MiB exceeded")
+
+
+def test_a_command_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> None:
+    database, service, runner = setup
+    eat = "import time\nx=[]\nwhile True:\n    x.append(bytearray(8<<20)); time.sleep(0.01)"
+    service.add(
+        JobSpec(
+            name="greedy-cmd",
+            type="command",
+            parameters={"command": ["python3", "-c", eat]},
+            interval=3600,
+            memory_limit=100,
+        )
+    )
+    runner.run_once()
+    run = only_run(database, "greedy-cmd")
+    assert run.status is RunStatus.ERROR
+    assert run.error.startswith("memory limit 100 MiB exceeded")
+
+
+def test_a_crashing_job_fails_its_run_and_the_runner_goes_on(setup: Setup) -> None:
+    database, service, runner = setup
+    service.add(JobSpec(name="dies", type="crash", interval=3600))
+    service.add(JobSpec(name="raises", type="raise", interval=3600))
+    service.add(JobSpec(name="fine", type="self-check", interval=3600))
+    report = PassReport()
+    runner.run_once(report)
+    assert dict(report.statuses) == {
+        "dies": RunStatus.ERROR,
+        "raises": RunStatus.ERROR,
+        "fine": RunStatus.SUCCESS,
+    }
+    dies = only_run(database, "dies")
+    assert dies.error == "job process ended without a result (killed by signal 9 (SIGKILL))"
+    assert "about to die" in dies.output
+    raises = only_run(database, "raises")
+    assert raises.error == "RuntimeError: boom from a plug-in"
+    assert "Traceback" in raises.output
+
+
+def test_cancel_stops_a_python_job(setup: Setup, tmp_path: Path) -> None:
+    import threading
+
+    database, service, runner = setup
+    service.add(
+        JobSpec(
+            name="stuck", type="hang", parameters={"pid_file": str(tmp_path / "p")}, interval=3600
+        )
+    )
+    threading.Timer(1.0, runner.cancel_current.set).start()
+    started = time.monotonic()
+    runner.run_once()
+    assert time.monotonic() - started < 60
+    assert only_run(database, "stuck").status is RunStatus.STOPPED
+
+
+def test_the_job_process_is_recorded_with_its_run(setup: Setup, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from director_jobs.db.schema import runs
+
+    database, service, runner = setup
+    service.add(
+        JobSpec(name="echo", type="command", parameters={"command": "echo hi"}, interval=3600)
+    )
+    runner.run_once()
+    with database.engine.connect() as connection:
+        row = connection.execute(select(runs.c.job_pid, runs.c.job_process_start)).one()
+    assert row.job_pid and row.job_pid != os.getpid() and row.job_process_start
