@@ -333,3 +333,34 @@ def test_postgresql_outage_keeps_the_watchdog_alive_and_loses_nothing(
         assert "database is reachable again" in stderr
     finally:
         server.stop()
+
+
+def test_sighup_rereads_the_configuration_file(sqlite_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('timezone = "UTC"\n')
+    run_director(sqlite_url, "jobs", "add", "later", "--type", "self-check", "--cron", "0 0 1 1 *")
+    env_daemon = subprocess.Popen(
+        [*DIRECTOR, "--config", str(config), "-v", "jobs", "run", "--forever"],
+        env={**os.environ, "DIRECTOR_JOBS_DATABASE_URL": sqlite_url},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        time.sleep(2)
+        config.write_text('timezone = "Europe/Berlin"\n')
+        env_daemon.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        config.write_text("timezone = 42\n")  # a broken file is refused, the old settings stay
+        env_daemon.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        env_daemon.send_signal(signal.SIGTERM)
+        _, stderr = env_daemon.communicate(timeout=30)
+    finally:
+        if env_daemon.poll() is None:
+            env_daemon.kill()
+    assert env_daemon.returncode == 0
+    assert "SIGHUP: configuration reloaded" in stderr and "'timezone': 'Europe/Berlin'" in stderr, (
+        stderr
+    )
+    assert "SIGHUP: configuration not reloaded: config: key 'timezone'" in stderr, stderr

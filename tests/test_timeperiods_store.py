@@ -210,3 +210,49 @@ def test_timeperiods_are_re_read_each_pass(database: Database) -> None:
     # The changed period puts the postponed job back: it runs now, on Sunday.
     runner.run_once()
     assert [r.started_at for r in database.runs.history("j", 5)] == [clock.now()]
+
+
+def test_import_from_an_icinga_conf_file(sqlite_url: str, tmp_path: Path) -> None:
+    conf = tmp_path / "timeperiods.conf"
+    conf.write_text(
+        """
+object TimePeriod "workhours" {
+  import "legacy-timeperiod"
+  display_name = "Work hours"
+  ranges = {
+    monday = "09:00-17:00"
+    "friday" = "09:00-15:00"
+  }
+  excludes = [ "holidays" ]
+}
+object TimePeriod "holidays" {
+  ranges = { "2026-12-24" = "00:00-24:00" }
+}
+object Host "web1" { address = "127.0.0.1" }
+"""
+    )
+    first = invoke(sqlite_url, "timeperiods", "import", str(conf), "--timezone", "Europe/Berlin")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.startswith("2 created, 0 updated, 0 unchanged")
+    assert 'object Host "web1" ignored' in first.stderr
+    shown = json.loads(invoke(sqlite_url, "timeperiods", "show", "workhours", "--json").stdout)
+    assert shown["ranges"] == {"monday": "09:00-17:00", "friday": "09:00-15:00"}
+    assert shown["excludes"] == ["holidays"] and shown["timezone"] == "Europe/Berlin"
+    assert shown["display_name"] == "Work hours"
+    again = invoke(sqlite_url, "timeperiods", "import", str(conf), "--timezone", "Europe/Berlin")
+    assert again.stdout.startswith("0 created, 0 updated, 2 unchanged")
+
+    broken = tmp_path / "broken.conf"
+    broken.write_text('object TimePeriod "x" {\n  ranges = { monday = "09:00-17:00" \n')
+    result = invoke(sqlite_url, "timeperiods", "import", str(broken))
+    assert result.exit_code == 2 and result.stderr.startswith(f"director: error: {broken}:")
+    invalid = tmp_path / "invalid.conf"
+    invalid.write_text('object TimePeriod "y" { ranges = { "monday 0" = "09:00-10:00" } }\n')
+    result = invoke(sqlite_url, "timeperiods", "import", str(invalid))
+    assert result.exit_code == 2 and "monday 0" in result.stderr
+    missing = invoke(sqlite_url, "timeperiods", "import", str(tmp_path / "nope.conf"))
+    assert missing.exit_code == 2 and "file: invalid value" in missing.stderr
+    names = [
+        p["name"] for p in json.loads(invoke(sqlite_url, "timeperiods", "list", "--json").stdout)
+    ]
+    assert names == ["holidays", "workhours"]
