@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(libsystemd-dev pkg-config gcc python3-venv python3-dev)
 if [ "${1:-}" = "--test" ]; then
     # The tests start their own PostgreSQL server (as the postgres user).
-    packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux)
+    # icinga2: validation and REST API tests (kept out of /etc by the tests themselves).
+    packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux icinga2 systemd)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from director_jobs.cli import apply, db, jobs, timeperiods  # noqa: F401 - registers the commands
+from director_jobs.cli import (  # noqa: F401 - each module registers its commands
+    apply,
+    db,
+    deploy_cmd,
+    imports_cmd,
+    jobs,
+    sync_cmd,
+    timeperiods,
+)
 from director_jobs.cli.root import root
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from director_jobs.db.types import UTCDateTime
@@ -107,4 +108,134 @@ time_periods = Table(
     Column("timezone", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# -- Director pipeline: import → sync → deploy ----------------------------------------------
+
+import_sources = Table(
+    "import_sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("provider", String(16), nullable=False),  # csv | json | sql
+    Column("settings", JSON, nullable=False),  # the provider's settings
+    Column("key_column", String(255), nullable=False),
+    Column("modifiers", JSON, nullable=False),  # [{"column": c, "modifier": m, …args}]
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One row per import that changed the data (an unchanged import stores nothing).
+import_runs = Table(
+    "import_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "source_id", Integer, ForeignKey("import_sources.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("checksum", String(64), nullable=False),  # sha256 over the sorted row checksums
+    Column("row_count", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Index("ix_import_runs_source_id_id", "source_id", "id"),
+)
+
+# Row contents, stored once however many import runs contain them.
+import_rows = Table(
+    "import_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("checksum", String(64), nullable=False, unique=True),  # sha256 of the canonical JSON
+    Column("data", JSON, nullable=False),
+)
+
+import_run_rows = Table(
+    "import_run_rows",
+    metadata,
+    Column(
+        "import_run_id", Integer, ForeignKey("import_runs.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(255), primary_key=True),
+    Column("row_id", Integer, ForeignKey("import_rows.id"), nullable=False, index=True),
+)
+
+sync_rules = Table(
+    "sync_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("source", String(64), nullable=False),  # import source name
+    Column("object_type", String(32), nullable=False),
+    Column("properties", JSON, nullable=False),  # property -> template / constant
+    Column("filter", Text, nullable=True),
+    Column("update_policy", String(16), nullable=False),  # merge | override | ignore
+    Column("purge", Boolean, nullable=False, default=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, ForeignKey("sync_rules.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "import_run_id", Integer, ForeignKey("import_runs.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("modified", Integer, nullable=False),
+    Column("deleted", Integer, nullable=False),
+)
+
+# Monitoring objects (host, service, …) that sync rules own and config-deploy renders.
+objects = Table(
+    "objects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("object_type", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("owner_rule", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("object_type", "name", name="uq_objects_object_type_name"),
+)
+
+object_changes = Table(
+    "object_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "sync_run_id",
+        Integer,
+        ForeignKey("sync_runs.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("object_type", String(32), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("action", String(16), nullable=False),  # created | modified | deleted
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+)
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_name", String(64), nullable=True),
+    Column("target", String(255), nullable=False),  # "directory:/path" or "icinga2-api:https://…"
+    Column("checksum", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # deployed | failed | unchanged | skipped-grace
+    Column("files", JSON, nullable=False),  # relative paths rendered
+    Column("output", Text, nullable=False, default=""),  # validation output or stage startup log
+    Column("stage", String(255), nullable=True),  # Icinga 2 API stage name
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("duration_seconds", Float, nullable=False),
+    Index("ix_deployments_status_id", "status", "id"),
 )

@@ -16,6 +16,10 @@ ENTRY_POINT_GROUP = "director_jobs.job_types"
 BUILTIN_TYPES: dict[str, str] = {
     "self-check": "director_jobs.job_types.self_check:SelfCheckJob",
     "command": "director_jobs.job_types.command:CommandJob",
+    "import": "director_jobs.job_types.importer:ImportJob",
+    "sync": "director_jobs.job_types.sync:SyncJob",
+    "config-deploy": "director_jobs.job_types.config_deploy:ConfigDeployJob",
+    "housekeeping": "director_jobs.job_types.housekeeping:HousekeepingJob",
 }
 
 log = logging.getLogger(__name__)
@@ -67,8 +71,13 @@ class Registry:
             return self._loaded[name]
         if name in self._builtins:
             module_name, _, class_name = self._builtins[name].partition(":")
-            cls = getattr(importlib.import_module(module_name), class_name)
             origin = "built-in"
+            try:
+                cls = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError) as exc:  # e.g. a missing optional dependency
+                raise JobTypeBroken(
+                    f"job type {name!r}: cannot load {module_name}: {type(exc).__name__}: {exc}"
+                ) from exc
         elif name in self._plugin_entry_points():
             entry_point = self._plugin_entry_points()[name]
             origin = f"plug-in {entry_point.value}"
@@ -105,7 +114,8 @@ class Registry:
             try:
                 job_type = self.get(name)
             except JobTypeBroken as exc:
-                infos.append(JobTypeInfo(name, f"BROKEN: {exc}", "plug-in"))
+                origin = "built-in" if name in self._builtins else "plug-in"
+                infos.append(JobTypeInfo(name, f"BROKEN: {exc}", origin))
                 continue
             origin = "built-in" if name in self._builtins else "plug-in"
             infos.append(JobTypeInfo(name, job_type.description, origin))
