@@ -7,6 +7,7 @@ Prints a Markdown table. The daemon runs as a real `python -m director_jobs` pro
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import statistics
@@ -19,34 +20,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
-from sqlalchemy import event, insert, select
+from common import print_table, seed_jobs
+from sqlalchemy import event, select
 
 from director_jobs.clock import SystemClock
 from director_jobs.daemon import Daemon, DaemonOptions
 from director_jobs.db.database import Database
-from director_jobs.db.schema import jobs, runs
+from director_jobs.db.schema import runs
 from director_jobs.job_types.registry import Registry
 from director_jobs.runner import Isolation, PassReport, Runner
-
-
-def seed(url: str, due_times: list[datetime], job_type: str = "self-check", interval: float = 86400.0) -> None:
-    """Insert one job per due time."""
-    database = Database.open(url)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "name": f"job-{i:05d}", "type": job_type, "parameters": {}, "interval_seconds": interval,
-            "cron": None, "timezone": None, "timeperiod": None, "disabled": False,
-            "timeout_seconds": 3600.0, "retries": 0, "retry_delay_seconds": 60.0, "tags": [],
-            "description": "", "confirm": False, "created_at": now, "updated_at": now,
-            "last_attempt_at": None, "next_due_at": due, "attempt": 0,
-        }
-        for i, due in enumerate(due_times)
-    ]
-    with database.engine.begin() as connection:
-        for start in range(0, len(rows), 5000):
-            connection.execute(insert(jobs), rows[start : start + 5000])
-    database.dispose()
 
 
 def start_daemon(url: str, *args: str) -> subprocess.Popen[bytes]:
@@ -54,7 +36,9 @@ def start_daemon(url: str, *args: str) -> subprocess.Popen[bytes]:
     env.pop("NOTIFY_SOCKET", None)
     return subprocess.Popen(
         [sys.executable, "-m", "director_jobs", "jobs", "run", "--forever", *args],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -67,7 +51,7 @@ def start_latency(folder: Path) -> tuple[float, float, int]:
     """200 jobs due at known instants 50 ms apart: delay from due instant to start (p50, p99)."""
     url = f"sqlite:///{folder / 'latency.db'}"
     first = datetime.now(UTC) + timedelta(seconds=5)
-    seed(url, [first + timedelta(milliseconds=50 * i) for i in range(200)])
+    seed_jobs(url, [first + timedelta(milliseconds=50 * i) for i in range(200)]).dispose()
     daemon = start_daemon(url)
     time.sleep(5 + 200 * 0.05 + 3)
     stop(daemon)
@@ -83,7 +67,7 @@ def start_latency(folder: Path) -> tuple[float, float, int]:
 def idle_cpu(folder: Path, seconds: float) -> float:
     """CPU share of a daemon with 1,000 jobs none of which is due, over `seconds`."""
     url = f"sqlite:///{folder / 'idle.db'}"
-    seed(url, [datetime.now(UTC) + timedelta(days=1)] * 1000)
+    seed_jobs(url, [datetime.now(UTC) + timedelta(days=1)] * 1000).dispose()
     daemon = start_daemon(url)
     time.sleep(3)  # start-up and imports are not idling
     process = psutil.Process(daemon.pid)
@@ -98,7 +82,7 @@ def idle_cpu(folder: Path, seconds: float) -> float:
 def idle_queries(folder: Path, seconds: float) -> dict[str, int]:
     """Statements an in-process daemon sends while idle, by their first words."""
     url = f"sqlite:///{folder / 'queries.db'}"
-    seed(url, [datetime.now(UTC) + timedelta(days=1)] * 1000)
+    seed_jobs(url, [datetime.now(UTC) + timedelta(days=1)] * 1000).dispose()
     counts: dict[str, int] = {}
 
     def connect() -> Runner:
@@ -120,9 +104,10 @@ def idle_queries(folder: Path, seconds: float) -> dict[str, int]:
 def isolation_overhead(folder: Path, count: int) -> tuple[float, float]:
     """Median ms per run and runs/s for `count` due self-check jobs, each in a forked child."""
     url = f"sqlite:///{folder / 'isolation.db'}"
-    seed(url, [datetime.now(UTC) - timedelta(seconds=1)] * count)
-    database = Database.open(url)
-    runner = Runner(database, Registry(), SystemClock(), default_timezone="UTC", isolation=Isolation.ALWAYS)
+    database = seed_jobs(url, [datetime.now(UTC) - timedelta(seconds=1)] * count)
+    runner = Runner(
+        database, Registry(), SystemClock(), default_timezone="UTC", isolation=Isolation.ALWAYS
+    )
     report = PassReport()
     started = time.perf_counter()
     runner.run_once(report)
@@ -131,14 +116,14 @@ def isolation_overhead(folder: Path, count: int) -> tuple[float, float]:
     with database.engine.connect() as connection:
         starts = sorted(connection.execute(select(runs.c.started_at)).scalars())
     database.dispose()
-    gaps = [(b - a).total_seconds() * 1000 for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [(b - a).total_seconds() * 1000 for a, b in itertools.pairwise(starts)]
     return statistics.median(gaps), count / elapsed
 
 
 def memory_growth(folder: Path, total_runs: int) -> tuple[float, float, int]:
     """Daemon RSS after its first pass and after `total_runs` runs of 50 jobs every second."""
     url = f"sqlite:///{folder / 'memory.db'}"
-    seed(url, [datetime.now(UTC)] * 50, interval=1.0)
+    seed_jobs(url, [datetime.now(UTC)] * 50, interval=1.0).dispose()
     daemon = start_daemon(url, "--max-memory-growth", "0")
     process = psutil.Process(daemon.pid)
     database = Database(url)
@@ -172,13 +157,36 @@ def main() -> None:
         queries = idle_queries(folder, 20)
         per_run_ms, rate = isolation_overhead(folder, 500)
         base, final, runs_done = memory_growth(folder, args.memory_runs)
-    print("| measurement | value | target |")
-    print("| --- | --- | --- |")
-    print(f"| start latency, 200 jobs due 50 ms apart ({started} started): p50 / p99 | {p50 * 1000:.1f} / {p99 * 1000:.1f} ms | p99 ≤ 50 ms |")
-    print(f"| idle CPU, 1,000 jobs none due, {args.idle_seconds:.0f} s | {cpu * 100:.2f} % | ≤ 0.5 % |")
-    print(f"| statements while idle for 20 s (in-process daemon) | {sum(queries.values())}: {queries} | only the due check (every 2 s) |")
-    print(f"| per-run overhead, self-check in a forked child, history written | {per_run_ms:.1f} ms median, {rate:.0f} runs/s | ≤ 25 ms, ≥ 40 runs/s |")
-    print(f"| daemon RSS after 100 runs → after {runs_done} runs | {base:.1f} → {final:.1f} MiB (+{final - base:.1f}) | growth ≤ 5 MiB |")
+    print_table(
+        ("measurement", "value", "target"),
+        [
+            (
+                f"start latency, 200 jobs due 50 ms apart ({started} started): p50 / p99",
+                f"{p50 * 1000:.1f} / {p99 * 1000:.1f} ms",
+                "p99 ≤ 50 ms",
+            ),
+            (
+                f"idle CPU, 1,000 jobs none due, {args.idle_seconds:.0f} s",
+                f"{cpu * 100:.2f} %",
+                "≤ 0.5 %",
+            ),
+            (
+                "statements while idle for 20 s (in-process daemon)",
+                f"{sum(queries.values())}: {queries}",
+                "only the due check (every 2 s)",
+            ),
+            (
+                "per-run overhead, self-check in a forked child, history written",
+                f"{per_run_ms:.1f} ms median, {rate:.0f} runs/s",
+                "≤ 25 ms, ≥ 40 runs/s",
+            ),
+            (
+                f"daemon RSS after 100 runs → after {runs_done} runs",
+                f"{base:.1f} → {final:.1f} MiB (+{final - base:.1f})",
+                "growth ≤ 5 MiB",
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

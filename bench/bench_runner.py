@@ -17,50 +17,20 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from common import seed_jobs
 
 from director_jobs.clock import SystemClock
 from director_jobs.db.database import Database
-from director_jobs.db.schema import jobs
 from director_jobs.job_types.registry import Registry
 from director_jobs.runner import PassReport, Runner
 
 PYTHON = sys.executable
 
 
-def seed(url: str, count: int, due: bool, job_type: str = "self-check") -> Database:
-    """Insert `count` jobs directly (fast), due now or in a day."""
-    database = Database.open(url)
+def seed(url: str, count: int, due: bool) -> Database:
+    """`count` self-check jobs, due now or in a day."""
     now = datetime.now(UTC)
-    next_due = now - timedelta(seconds=1) if due else now + timedelta(days=1)
-    rows = [
-        {
-            "name": f"job-{i:06d}",
-            "type": job_type,
-            "parameters": {},
-            "interval_seconds": 86400.0,
-            "cron": None,
-            "timezone": None,
-            "timeperiod": None,
-            "disabled": False,
-            "timeout_seconds": 3600.0,
-            "retries": 0,
-            "retry_delay_seconds": 60.0,
-            "tags": [],
-            "description": "",
-            "confirm": False,
-            "created_at": now,
-            "updated_at": now,
-            "last_attempt_at": None,
-            "next_due_at": next_due,
-            "attempt": 0,
-        }
-        for i in range(count)
-    ]
-    with database.engine.begin() as connection:
-        for start in range(0, count, 5000):
-            connection.execute(insert(jobs), rows[start : start + 5000])
-    return database
+    return seed_jobs(url, [now - timedelta(seconds=1) if due else now + timedelta(days=1)] * count)
 
 
 def wall(argv: list[str], env: dict[str, str]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -148,9 +149,17 @@ def export_jobs(specs: list[JobSpec]) -> str:
     return "\n".join(lines)
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _key(name: str) -> str:
-    """A bare TOML key when possible (names with '.' need quotes)."""
-    return name if name.replace("-", "").replace("_", "").isalnum() else json.dumps(name)
+    """A bare TOML key when it is one (ASCII letters, digits, '-', '_'), else a quoted one."""
+    return name if _BARE_KEY.fullmatch(name) else _string(name)
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are valid TOML, plus DEL, which TOML forbids raw."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _value(value: Any) -> str:
@@ -160,7 +169,7 @@ def _value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return _string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value if v is not None) + "]"
     if isinstance(value, dict):

@@ -12,12 +12,16 @@ from sqlalchemy.engine import Connection
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
-from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound
+from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound, UnknownJobType
 from director_jobs.job_types.registry import Registry
 from director_jobs.model import Job, JobSpec, PeriodSpec
 from director_jobs.period_service import PeriodService
 from director_jobs.schedule import Schedule, first_due, schedule_of
 from director_jobs.validation import parse_duration, validate_name, zone
+
+# Retries back off exponentially: 1,000 of them outlast any schedule.
+MAX_RETRIES = 1000
+MAX_CRON_LENGTH = 255  # the column's size
 
 # `jobs next` and period look-ahead stop after this many steps, so a schedule whose
 # slots never fall inside the period cannot loop forever.
@@ -59,41 +63,58 @@ class JobService:
         """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it.
 
         `known_periods` replaces the look-up of the time period (for `apply`, which
-        defines periods and jobs together).
+        defines periods and jobs together). Returns the spec as it is stored: a
+        top-level null parameter means "the default" and is left out.
         """
+        spec = dataclasses.replace(
+            spec, parameters={k: v for k, v in spec.parameters.items() if v is not None}
+        )
+        _reject_nested_nulls(spec.parameters, "parameters")
         validate_name(spec.name)
         job_type = self.registry.get(spec.type)
         job_type.validate(spec.parameters)
+        self._validate_schedule(spec)
+        if spec.timeperiod is not None:
+            self._validate_period(spec.timeperiod, known_periods)
+        parse_duration(spec.timeout, "timeout")
+        parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
+        if (
+            isinstance(spec.retries, bool)
+            or not isinstance(spec.retries, int)
+            or not 0 <= spec.retries <= MAX_RETRIES
+        ):
+            raise InvalidInput("retries", spec.retries, f"expected a whole number 0-{MAX_RETRIES}")
+        if spec.memory_limit is not None and spec.memory_limit <= 0:
+            raise InvalidInput("memory_limit", spec.memory_limit, "expected MiB greater than zero")
+        for tag in spec.tags:
+            validate_name(tag, "tags")
+        return spec
+
+    def _validate_schedule(self, spec: JobSpec) -> None:
+        """Interval or cron (not both), the zone, and that the cron expression parses."""
         if spec.interval is not None and spec.cron is not None:
             raise InvalidInput(
                 "cron", spec.cron, "give either an interval or a cron expression, not both"
             )
         if spec.interval is not None:
             parse_duration(spec.interval, "interval")
+        if spec.cron is not None and len(spec.cron) > MAX_CRON_LENGTH:
+            raise InvalidInput("cron", spec.cron, f"expected at most {MAX_CRON_LENGTH} characters")
         if spec.timezone is not None:
             zone(spec.timezone)
         self.schedule(spec)  # parses the cron expression
-        if spec.timeperiod is not None:
-            validate_name(spec.timeperiod, "timeperiod")
-            if known_periods is not None:
-                if spec.timeperiod not in known_periods:
-                    raise InvalidInput("timeperiod", spec.timeperiod, "no time period of that name")
-            elif self.periods is not None:
-                try:
-                    self.periods.period(spec.timeperiod)
-                except NotFound:
-                    raise InvalidInput(
-                        "timeperiod", spec.timeperiod, "no time period of that name"
-                    ) from None
-        parse_duration(spec.timeout, "timeout")
-        parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
-        if isinstance(spec.retries, bool) or not isinstance(spec.retries, int) or spec.retries < 0:
-            raise InvalidInput("retries", spec.retries, "expected a whole number >= 0")
-        if spec.memory_limit is not None and spec.memory_limit <= 0:
-            raise InvalidInput("memory_limit", spec.memory_limit, "expected MiB greater than zero")
-        for tag in spec.tags:
-            validate_name(tag, "tags")
-        return spec
+
+    def _validate_period(self, name: str, known_periods: set[str] | None) -> None:
+        """The time period must exist (in `known_periods`, or in the database)."""
+        validate_name(name, "timeperiod")
+        if known_periods is not None:
+            if name not in known_periods:
+                raise InvalidInput("timeperiod", name, "no time period of that name")
+        elif self.periods is not None:
+            try:
+                self.periods.period(name)
+            except NotFound:
+                raise InvalidInput("timeperiod", name, "no time period of that name") from None
 
     def schedule(self, spec: JobSpec) -> Schedule | None:
         """The schedule `spec` states."""
@@ -101,15 +122,14 @@ class JobService:
 
     def add(self, spec: JobSpec) -> Job:
         """Validate and store a new job."""
-        self.validate(spec)
+        spec = self.validate(spec)
         now = self.clock.now()
         return self.database.jobs.add(spec, now, first_due(self.schedule(spec), now))
 
     def update(self, name: str, **changes: Any) -> Job:
         """Change fields of a job; the next due time follows a changed schedule."""
         job = self.database.jobs.get(name)
-        spec = dataclasses.replace(job.spec, **changes)
-        self.validate(spec)
+        spec = self.validate(dataclasses.replace(job.spec, **changes))
         now = self.clock.now()
         with self.database.engine.begin() as connection:
             self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
@@ -179,10 +199,11 @@ class JobService:
             seen.add(spec.name)
         report = ApplyReport()
         now = self.clock.now()
+        specs = list(specs)
         with self.database.engine.begin() as connection:
             known_periods = self._apply_periods(connection, periods, prune, now, report)
-            for spec in specs:
-                self.validate(spec, known_periods)
+            for index, spec in enumerate(specs):
+                specs[index] = self._validate_in_file(spec, known_periods)
             existing = {job.name: job for job in self.database.jobs.all(connection)}
             for spec in specs:
                 job = existing.get(spec.name)
@@ -208,6 +229,17 @@ class JobService:
             if dry_run:
                 connection.rollback()
         return report
+
+    def _validate_in_file(self, spec: JobSpec, known_periods: set[str]) -> JobSpec:
+        """Validate one job of a file; errors name it (`jobs.NAME.field`), as parse errors do."""
+        where = f"jobs.{spec.name}"
+        try:
+            return self.validate(spec, known_periods)
+        except InvalidInput as exc:
+            field = where if exc.field == "name" else f"{where}.{exc.field}"
+            raise InvalidInput(field, exc.value, exc.expected) from None
+        except UnknownJobType as exc:
+            raise UnknownJobType(f"{where}.{exc}") from None
 
     def _apply_periods(
         self,
@@ -246,3 +278,15 @@ class JobService:
             report.deleted.append(job.name)
             if not dry_run:
                 self.database.jobs.delete_in(connection, job.id)
+
+
+def _reject_nested_nulls(value: object, field: str) -> None:
+    """Nulls inside parameters cannot be written to TOML definitions: refuse them."""
+    if value is None:
+        raise InvalidInput(field, None, "null cannot be stored here; leave the key out")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nested_nulls(item, f"{field}.{key}")
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            _reject_nested_nulls(item, f"{field}[{position}]")

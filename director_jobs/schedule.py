@@ -138,7 +138,9 @@ def _weekday_field(field: str, expression: str) -> str:
             high = _weekday_number(last, expression) if last else (6 if step else low)
         if high < low:
             raise InvalidInput("cron", expression, f"weekday range {item!r} runs backwards")
-        for number in range(low, high + 1, int(step or 1) or 1):
+        if step is not None and int(step) == 0:
+            raise InvalidInput("cron", expression, f"weekday step in {item!r} must be at least 1")
+        for number in range(low, high + 1, int(step or 1)):
             days.add(number % 7)
     if len(days) == 7:
         return "*"

@@ -10,6 +10,9 @@ from director_jobs.errors import InvalidInput
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?", re.IGNORECASE)
+# Longest duration accepted anywhere (10 years): far beyond any sensible interval or
+# timeout, and small enough that adding it to a date never overflows.
+MAX_DURATION_SECONDS = 10 * 366 * 86400
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
@@ -48,6 +51,8 @@ def parse_duration(value: str | int | float, field: str, *, allow_zero: bool = F
     if seconds < 0 or (seconds == 0 and not allow_zero):
         minimum = "zero or more" if allow_zero else "greater than zero"
         raise InvalidInput(field, value, f"expected a duration {minimum}")
+    if seconds > MAX_DURATION_SECONDS or seconds != seconds:  # NaN compares unequal to itself
+        raise InvalidInput(field, value, "expected a duration of at most 10 years")
     return seconds
 
 

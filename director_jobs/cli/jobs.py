@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import select
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -206,16 +208,26 @@ def _confirm(name: str, timeout: float) -> bool:
 
 
 def _read_line(timeout: float) -> str | None:
-    """One line from stdin, or None on timeout or end of input."""
-    stream = sys.stdin
+    """One line from stdin, or None on timeout or end of input.
+
+    Reads the descriptor a byte at a time: a buffered read would swallow answers typed
+    ahead for the next question, where select() can no longer see them.
+    """
     try:
-        ready, _, _ = select.select([stream], [], [], timeout)
-    except (ValueError, OSError, TypeError):  # not a real file (e.g. in tests): just read
-        ready = [stream]
-    if not ready:
-        return None
-    line = stream.readline()
-    return line if line else None
+        fd = sys.stdin.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (e.g. in tests): just read
+        return sys.stdin.readline() or None
+    deadline = time.monotonic() + timeout
+    data = b""
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            return None
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        data += byte
+    return data.decode("utf-8", "replace") or None
 
 
 @jobs.command("execute")

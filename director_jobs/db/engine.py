@@ -18,25 +18,38 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
+# Query parameters that drivers accept as credentials; masked like the password.
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
+
+
 def safe_url(url: str | URL) -> str:
-    """Render a database URL with its password masked, for logs and errors."""
+    """Render a database URL with every secret masked, for logs and errors."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
         return "<unparsable URL>"
+    query = {k: ("***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in parsed.query.items()}
+    # An unescaped '@' in a password shifts the rest of it into the host: mask that too.
+    host = "***" if parsed.host and "@" in parsed.host else parsed.host
+    return parsed.set(query=query, host=host).render_as_string(hide_password=True)
 
 
 def parse_database_url(url: str) -> URL:
     """Parse and check a database URL; raise ConfigError naming the field."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         # The text may hold a password: show only its scheme.
         scheme = url.split(":", 1)[0] if ":" in url else url[:16]
         raise ConfigError(
             f"database_url: cannot parse {scheme!r}…: expected e.g. sqlite:////var/lib/x.db "
             "or postgresql+psycopg://user@host/db"
         ) from None
+    if parsed.host and "@" in parsed.host:
+        raise ConfigError(
+            "database_url: the host part contains '@' (a password with an unescaped '@'?): "
+            "write '@' in passwords as %40"
+        )
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ConfigError(
             f"database_url: unsupported database {parsed.get_backend_name()!r} in "

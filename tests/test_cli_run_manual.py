@@ -1,0 +1,460 @@
+"""`director jobs run` as a real process: manual runs, confirmation, jobs running elsewhere,
+one-shot exit codes, log flags and plain output when not on a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from click.testing import Result
+from conftest import DIRECTOR, invoke, run_director
+from sqlalchemy import create_engine, func, select, update
+
+from director_jobs.db.schema import jobs, runs
+
+PROMPT = "Do you really want to run {} (yes/no)"
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed: float
+
+
+def director_ok(url: str, *args: str) -> Result:
+    """Set-up and inspection in-process (fast); the commands under test run as real processes."""
+    result = invoke(url, *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def jobs_json(url: str) -> list[dict[str, Any]]:
+    return json.loads(director_ok(url, "jobs", "list", "--json").stdout)
+
+
+def history(url: str, *args: str) -> list[dict[str, Any]]:
+    return json.loads(director_ok(url, "jobs", "history", *args, "--json").stdout)
+
+
+def count_runs(url: str) -> int:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(runs)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def run_keeping_stdin_open(
+    url: str, *args: str, write: str = "", env: dict[str, str] | None = None, wait: float = 30
+) -> Finished:
+    """Run director with a stdin pipe that stays open (a user who does not answer)."""
+    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC", **(env or {})}
+    full_env.pop("DIRECTOR_JOBS_CONFIG", None)
+    started = time.monotonic()
+    with subprocess.Popen(
+        [*DIRECTOR, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        try:
+            if write:
+                proc.stdin.write(write)
+                proc.stdin.flush()
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            elapsed = time.monotonic() - started
+            proc.stdin.close()
+        return Finished(proc.returncode, proc.stdout.read(), proc.stderr.read(), elapsed)
+
+
+# -- manual runs ------------------------------------------------------------------------------
+
+
+def test_run_name_runs_a_job_that_is_not_due(sqlite_url: str) -> None:
+    director_ok(sqlite_url, "jobs", "add", "nightly", "--type", "self-check", "--cron", "0 3 * * *")
+    [before] = jobs_json(sqlite_url)
+
+    result = run_director(sqlite_url, "jobs", "run", "nightly")
+
+    assert result.returncode == 0, result.stderr
+    [run] = history(sqlite_url)
+    assert (run["job"], run["status"], run["trigger"], run["attempt"], run["scheduled_for"]) == (
+        "nightly",
+        "success",
+        "manual",
+        1,
+        None,
+    )
+    [after] = jobs_json(sqlite_url)
+    assert after["next_due"] == before["next_due"]  # still the next 03:00
+    assert after["last_attempt"] == run["started_at"]
+    assert after["running_on"] is None
+
+
+def test_run_name_ignores_disabled_and_the_time_period(sqlite_url: str) -> None:
+    director_ok(sqlite_url, "timeperiods", "add", "long-ago", "--range", "2001-01-01=00:00-24:00")
+    director_ok(
+        sqlite_url,
+        "jobs",
+        "add",
+        "gated",
+        "--type",
+        "self-check",
+        "--interval",
+        "1m",
+        "--timeperiod",
+        "long-ago",
+    )
+    director_ok(sqlite_url, "jobs", "add", "off", "--type", "self-check", "--disabled")
+
+    # A pass does not start them: one is outside its period, the other disabled.
+    assert run_director(sqlite_url, "jobs", "run").returncode == 0
+    assert history(sqlite_url) == []
+
+    result = run_director(sqlite_url, "jobs", "run", "gated", "off")
+
+    assert result.returncode == 0, result.stderr
+    assert [(r["job"], r["status"], r["trigger"]) for r in history(sqlite_url)] == [
+        ("off", "success", "manual"),
+        ("gated", "success", "manual"),
+    ]
+
+
+def test_run_name_of_a_failing_job_exits_1(sqlite_url: str) -> None:
+    director_ok(
+        sqlite_url,
+        "jobs",
+        "add",
+        "bad",
+        "--type",
+        "command",
+        "--parameters",
+        '{"command": ["sh", "-c", "echo oops >&2; exit 3"]}',
+        "--retries",
+        "2",
+    )
+
+    result = run_director(sqlite_url, "jobs", "run", "bad")
+
+    assert result.returncode == 1
+    assert "job bad finished: error" in result.stderr
+    assert "command exited with 3" in result.stderr
+    [run] = history(sqlite_url)  # manual runs are not retried
+    assert (run["status"], run["exit_code"], run["error"], run["trigger"]) == (
+        "error",
+        3,
+        "command exited with 3",
+        "manual",
+    )
+    [job] = jobs_json(sqlite_url)
+    assert job["running_on"] is None
+
+
+def test_run_unknown_name_runs_nothing(sqlite_url: str) -> None:
+    director_ok(sqlite_url, "jobs", "add", "good", "--type", "self-check")
+
+    result = run_director(sqlite_url, "jobs", "run", "good", "nope")
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["director: error: job: no job named 'nope'"]
+    assert history(sqlite_url) == []
+
+
+def test_run_names_and_forever_is_a_usage_error(sqlite_url: str) -> None:
+    director_ok(sqlite_url, "jobs", "add", "good", "--type", "self-check")
+
+    result = run_director(sqlite_url, "jobs", "run", "good", "--forever", timeout=30)
+
+    assert result.returncode == 2
+    assert "give job names or --forever, not both" in result.stderr
+    assert history(sqlite_url) == []
+
+
+# -- confirmation ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def confirm_url(sqlite_url: str) -> str:
+    director_ok(sqlite_url, "jobs", "add", "deploy", "--type", "self-check", "--confirm")
+    return sqlite_url
+
+
+@pytest.mark.parametrize("answer", ["yes\n", "YES\n", "y\n"])
+def test_confirm_yes_runs_the_job(confirm_url: str, answer: str) -> None:
+    result = run_director(confirm_url, "jobs", "run", "deploy", input=answer)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(PROMPT.format("deploy") + " ")
+    assert [(r["job"], r["status"], r["trigger"]) for r in history(confirm_url)] == [
+        ("deploy", "success", "manual")
+    ]
+
+
+@pytest.mark.parametrize("answer", ["no\n", "n\n", "\n", "yess\n", ""])
+def test_confirm_anything_but_yes_runs_nothing(confirm_url: str, answer: str) -> None:
+    result = run_director(confirm_url, "jobs", "run", "deploy", input=answer)
+
+    assert result.returncode == 1
+    assert result.stdout.startswith(PROMPT.format("deploy"))
+    assert result.stderr.splitlines()[-1] == "director: not running deploy"
+    assert count_runs(confirm_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--confirm-timeout", "1"), {}),
+        ((), {"DIRECTOR_JOBS_JOBS_RUN_CONFIRM_TIMEOUT": "1"}),
+    ],
+    ids=["option", "environment"],
+)
+def test_confirm_without_an_answer_gives_up_after_the_timeout(
+    confirm_url: str, args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    finished = run_keeping_stdin_open(confirm_url, "jobs", "run", "deploy", *args, env=env, wait=20)
+
+    assert finished.returncode == 1
+    assert 1.0 <= finished.elapsed < 8, finished.elapsed
+    assert finished.stdout.startswith(PROMPT.format("deploy"))
+    assert finished.stderr.splitlines() == [
+        "director: no answer within 1 s",
+        "director: not running deploy",
+    ]
+    assert count_runs(confirm_url) == 0
+
+
+def test_confirm_answer_within_the_timeout(confirm_url: str) -> None:
+    finished = run_keeping_stdin_open(
+        confirm_url, "jobs", "run", "deploy", "--confirm-timeout", "10", write="yes\n", wait=20
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.elapsed < 8
+    assert count_runs(confirm_url) == 1
+
+
+def test_yes_skips_the_question(confirm_url: str) -> None:
+    result = run_director(confirm_url, "jobs", "run", "deploy", "--yes", input="")
+
+    assert result.returncode == 0, result.stderr
+    assert "Do you really want" not in result.stdout + result.stderr
+    assert [r["status"] for r in history(confirm_url)] == ["success"]
+
+
+def test_only_jobs_that_ask_are_asked_about(confirm_url: str) -> None:
+    director_ok(confirm_url, "jobs", "add", "quiet", "--type", "self-check")
+
+    result = run_director(confirm_url, "jobs", "run", "quiet", "deploy", input="yes\n")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Do you really want") == 1
+    assert PROMPT.format("deploy") in result.stdout
+    assert sorted(r["job"] for r in history(confirm_url)) == ["deploy", "quiet"]
+
+
+def test_a_refused_confirmation_runs_none_of_the_named_jobs(confirm_url: str) -> None:
+    director_ok(confirm_url, "jobs", "add", "quiet", "--type", "self-check")
+
+    result = run_director(confirm_url, "jobs", "run", "quiet", "deploy", input="no\n")
+
+    assert result.returncode == 1
+    assert count_runs(confirm_url) == 0
+
+
+def test_two_confirmations_answered_ahead(confirm_url: str) -> None:
+    director_ok(confirm_url, "jobs", "add", "deploy2", "--type", "self-check", "--confirm")
+
+    finished = run_keeping_stdin_open(
+        confirm_url,
+        "jobs",
+        "run",
+        "deploy",
+        "deploy2",
+        "--confirm-timeout",
+        "3",
+        write="yes\nyes\n",
+        wait=20,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert count_runs(confirm_url) == 2
+
+
+# -- a job that runs elsewhere ------------------------------------------------------------------
+
+
+def test_a_job_running_elsewhere_is_refused(db_url: str) -> None:
+    director_ok(db_url, "jobs", "add", "busy", "--type", "self-check", "--interval", "1h")
+    director_ok(db_url, "jobs", "add", "free", "--type", "self-check", "--interval", "1h")
+    holder = f"{socket.gethostname()}:{os.getpid()}"  # a live process on this host: this test
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(update(jobs).where(jobs.c.name == "busy").values(claimed_by=holder))
+
+        result = run_director(db_url, "jobs", "run", "busy")
+        one_shot = run_director(db_url, "jobs", "run")
+
+        with engine.connect() as connection:
+            claimed = connection.execute(
+                select(jobs.c.name, jobs.c.claimed_by).order_by(jobs.c.name)
+            ).all()
+    finally:
+        engine.dispose()
+
+    assert result.returncode == 1
+    assert (
+        result.stderr.splitlines()[-1] == "director: error: job 'busy' is already running elsewhere"
+    )
+    assert "Traceback" not in result.stderr
+    # The one-shot pass leaves it alone too and runs the other job.
+    assert one_shot.returncode == 0, one_shot.stderr
+    assert [(r["job"], r["trigger"]) for r in history(db_url)] == [("free", "schedule")]
+    assert [tuple(row) for row in claimed] == [("busy", holder), ("free", None)]
+    assert "running" in director_ok(db_url, "jobs", "list").stdout.splitlines()[1]
+
+
+# -- one-shot exit codes ---------------------------------------------------------------------------
+
+
+def test_one_shot_exits_0_when_every_job_succeeded(db_url: str) -> None:
+    for name in ("a", "b"):
+        director_ok(db_url, "jobs", "add", name, "--type", "self-check", "--interval", "1h")
+    director_ok(db_url, "jobs", "add", "later", "--type", "self-check", "--cron", "0 3 * * *")
+
+    result = run_director(db_url, "jobs", "run")
+
+    assert result.returncode == 0, result.stderr
+    assert sorted((r["job"], r["status"], r["trigger"]) for r in history(db_url)) == [
+        ("a", "success", "schedule"),
+        ("b", "success", "schedule"),
+    ]
+    # Nothing is due any more: a second pass runs nothing and succeeds.
+    assert run_director(db_url, "jobs", "run").returncode == 0
+    assert len(history(db_url)) == 2
+
+
+def test_one_shot_exits_1_when_any_job_failed(db_url: str) -> None:
+    director_ok(db_url, "jobs", "add", "good", "--type", "self-check", "--interval", "1h")
+    director_ok(
+        db_url,
+        "jobs",
+        "add",
+        "bad",
+        "--type",
+        "command",
+        "--interval",
+        "1h",
+        "--parameters",
+        '{"command": ["false"]}',
+    )
+    director_ok(db_url, "jobs", "add", "good2", "--type", "self-check", "--interval", "1h")
+
+    result = run_director(db_url, "jobs", "run")
+
+    assert result.returncode == 1
+    assert sorted((r["job"], r["status"]) for r in history(db_url)) == [
+        ("bad", "error"),
+        ("good", "success"),
+        ("good2", "success"),
+    ]
+
+
+# -- logging flags and plain output ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "level"),
+    [
+        (("-v", "jobs", "run", "j"), "INFO"),
+        (("--verbose", "jobs", "run", "j"), "INFO"),
+        (("jobs", "run", "j", "-v"), "INFO"),
+        (("jobs", "run", "-v", "j"), "INFO"),
+        (("--debug", "jobs", "run", "j"), "DEBUG"),
+        (("jobs", "run", "j", "--debug"), "DEBUG"),
+        (("-v", "jobs", "run", "j", "--debug"), "DEBUG"),
+        (("--debug", "jobs", "run", "j", "-v"), "DEBUG"),
+        (("jobs", "run", "j"), "WARNING"),
+    ],
+)
+def test_log_flags_before_the_group_and_after_the_command(
+    sqlite_url: str, args: tuple[str, ...], level: str
+) -> None:
+    director_ok(sqlite_url, "jobs", "add", "j", "--type", "self-check")
+
+    result = run_director(sqlite_url, *args, env={"TERM": "xterm-256color"})
+
+    assert result.returncode == 0, result.stderr
+    logs = result.stderr
+    assert "[WARNING] warning: self-check" in logs
+    assert ("[INFO ] starting job j (run 1, manual, attempt 1)" in logs) == (
+        level in ("INFO", "DEBUG")
+    )
+    assert ("[INFO ] info: self-check" in logs) == (level in ("INFO", "DEBUG"))
+    assert ("[DEBUG] debug: self-check" in logs) == (level == "DEBUG")
+    assert ("[DEBUG] settings: " in logs) == (level == "DEBUG")
+    assert "TRACE" not in logs
+
+
+def test_trace_shows_everything(sqlite_url: str) -> None:
+    director_ok(sqlite_url, "jobs", "add", "j", "--type", "self-check")
+
+    result = run_director(sqlite_url, "jobs", "run", "j", "--trace")
+
+    assert result.returncode == 0, result.stderr
+    assert "[TRACE] trace: self-check" in result.stderr
+
+
+def test_no_ansi_escape_codes_when_not_a_terminal(sqlite_url: str) -> None:
+    director_ok(
+        sqlite_url,
+        "jobs",
+        "add",
+        "j",
+        "--type",
+        "command",
+        "--parameters",
+        '{"command": ["false"]}',
+    )
+    director_ok(sqlite_url, "jobs", "add", "k", "--type", "self-check", "--confirm")
+
+    results = [
+        run_director(
+            sqlite_url,
+            "--debug",
+            "jobs",
+            "run",
+            "j",
+            "k",
+            input="yes\n",
+            env={"TERM": "xterm-256color"},
+        ),
+        run_director(
+            sqlite_url, "jobs", "execute", "self-check", "--debug", env={"TERM": "xterm-256color"}
+        ),
+        run_director(sqlite_url, "jobs", "list", env={"TERM": "xterm-256color"}),
+        run_director(sqlite_url, "jobs", "history", env={"TERM": "xterm-256color"}),
+    ]
+
+    assert [r.returncode for r in results] == [1, 0, 0, 0]
+    for result in results:
+        assert "\x1b" not in result.stdout
+        assert "\x1b" not in result.stderr
+    assert "[ERROR] job j finished: error" in results[0].stderr
