@@ -195,8 +195,9 @@ def run_director(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m director_jobs` as a real child process."""
-    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC", **(env or {})}
-    full_env.pop("DIRECTOR_JOBS_CONFIG", None)
+    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
+    full_env.pop("DIRECTOR_JOBS_CONFIG", None)  # the machine's, not a caller's
+    full_env.update(env or {})
     return subprocess.run(
         [*DIRECTOR, *args],
         input=input,
