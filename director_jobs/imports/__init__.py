@@ -1,0 +1,1 @@
+"""Import sources: providers (CSV, JSON, SQL), modifiers, checksummed import runs, definitions."""

@@ -1,0 +1,163 @@
+"""`json`: rows from a JSON file or an http(s) URL; a JSON pointer selects the list of rows."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from director_jobs import __version__
+from director_jobs.errors import InvalidInput
+from director_jobs.imports.errors import ProviderError
+from director_jobs.imports.providers.base import Provider
+from director_jobs.imports.providers.json_pointer import parse_pointer, resolve_pointer
+
+DEFAULT_TIMEOUT = 30.0
+
+
+class JsonProvider(Provider):
+    """Settings: path or url, pointer (''), ca_file, verify_tls (true), timeout (30 s)."""
+
+    name = "json"
+    optional = ("path", "url", "pointer", "ca_file", "verify_tls", "timeout")
+
+    def check(self) -> None:
+        """Exactly one of path and url; an http(s) URL; a well-formed pointer."""
+        self.file = self.path("path")
+        self.url = self.text("url")
+        if (self.file is None) == (self.url is None):
+            raise InvalidInput(
+                f"{self.where}.path", self.settings.get("path"), "give either path or url"
+            )
+        if self.url is not None:
+            parts = urllib.parse.urlsplit(self.url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise InvalidInput(
+                    f"{self.where}.url", mask_url(self.url), "expected an http:// or https:// URL"
+                )
+        self.pointer = self.text("pointer", "", empty=True) or ""
+        self.tokens = parse_pointer(self.pointer, f"{self.where}.pointer")
+        self.ca_file = self.path("ca_file")
+        self.verify_tls = self.flag("verify_tls", True)
+        self.timeout = self.seconds("timeout", DEFAULT_TIMEOUT)
+
+    def masked_settings(self) -> dict[str, Any]:
+        """The settings with a password in the URL masked."""
+        settings = dict(self.settings)
+        if self.url is not None:
+            settings["url"] = mask_url(self.url)
+        return settings
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Load the document, follow the pointer, check that it is a list of objects."""
+        body = self._read_file(self.file) if self.file is not None else self._download()
+        try:
+            document = json.loads(body, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
+            raise ProviderError(
+                f"{self._origin()} is not valid JSON: {exc.msg} at line {exc.lineno} "
+                f"column {exc.colno}"
+            ) from None
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ProviderError(f"{self._origin()} is not valid JSON: {exc}") from None
+        rows = resolve_pointer(document, self.tokens, self.pointer)
+        where = f"at pointer {self.pointer!r}" if self.pointer else "at the top level"
+        if not isinstance(rows, list):
+            raise ProviderError(
+                f"{self._origin()}: {where} there is a {_kind(rows)}, expected a list of objects"
+            )
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise ProviderError(
+                    f"{self._origin()}: element {index} {where} is a {_kind(row)}, "
+                    "expected an object"
+                )
+            yield row
+
+    def _origin(self) -> str:
+        """The file or the masked URL, for messages."""
+        return repr(str(self.file)) if self.file is not None else repr(mask_url(self.url or ""))
+
+    @staticmethod
+    def _read_file(path: Path) -> bytes:
+        """The file's bytes."""
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ProviderError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+
+    def _download(self) -> bytes:
+        """GET the URL without any proxy from the environment; TLS verified unless told not to."""
+        assert self.url is not None
+        try:
+            context = ssl.create_default_context(
+                cafile=str(self.ca_file) if self.ca_file is not None else None
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ProviderError(
+                f"cannot use ca_file {str(self.ca_file)!r}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
+        if not self.verify_tls:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
+        request = urllib.request.Request(
+            self.url,
+            headers={"Accept": "application/json", "User-Agent": f"director-jobs/{__version__}"},
+        )
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as exc:
+            raise ProviderError(f"{self._origin()} answered HTTP {exc.code} {exc.reason}") from None
+        except urllib.error.URLError as exc:
+            raise ProviderError(f"cannot fetch {self._origin()}: {_reason(exc.reason)}") from None
+        except TimeoutError:
+            raise ProviderError(
+                f"cannot fetch {self._origin()}: no answer within {self.timeout:g} s"
+            ) from None
+        except (OSError, ValueError) as exc:  # e.g. a connection reset mid-body
+            raise ProviderError(f"cannot fetch {self._origin()}: {_reason(exc)}") from None
+
+
+def mask_url(url: str) -> str:
+    """The URL with a password in its user part replaced by ***."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _reason(reason: object) -> str:
+    """A readable cause: certificate problems say so plainly."""
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"TLS certificate verification failed: {reason.verify_message or reason.reason}"
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS error: {reason.reason or reason}"
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason)
+
+
+def _no_constant(name: str) -> Any:
+    """Refuse NaN and Infinity, which are not JSON."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type."""
+    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")

@@ -1,0 +1,106 @@
+"""Read a source: provider rows → modifiers → keyed rows with checksums (nothing stored)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from director_jobs.errors import InvalidInput
+from director_jobs.imports.checksum import canonical_json, run_checksum, text_checksum
+from director_jobs.imports.errors import ProviderError, SourceFailed
+from director_jobs.imports.modifiers import Modifier, apply_modifiers, build_modifiers
+from director_jobs.imports.providers import Provider, build_provider
+from director_jobs.imports.spec import SourceSpec
+
+MAX_KEY_LENGTH = 255  # import_run_rows.key is VARCHAR(255)
+
+
+@dataclass(frozen=True)
+class ImportData:
+    """One read, by key: rows, their canonical JSON and checksums; and the run checksum."""
+
+    rows: dict[str, dict[str, Any]]
+    texts: dict[str, str]
+    checksums: dict[str, str]
+    checksum: str
+
+
+@dataclass(frozen=True)
+class CompiledSource:
+    """A source whose provider and modifiers are built and checked."""
+
+    spec: SourceSpec
+    provider: Provider
+    modifiers: list[Modifier]
+
+
+def compile_source(spec: SourceSpec) -> CompiledSource:
+    """Check a definition; InvalidInput names the field as `imports.NAME.…`."""
+    where = f"imports.{spec.name}"
+    if not isinstance(spec.key_column, str) or not spec.key_column:
+        raise InvalidInput(f"{where}.key_column", spec.key_column, "expected a column name")
+    provider = build_provider(spec.provider, spec.settings, where)
+    modifiers = build_modifiers(spec.modifiers, f"{where}.modifiers")
+    return CompiledSource(spec, provider, modifiers)
+
+
+def modified_rows(source: CompiledSource) -> Iterator[dict[str, Any]]:
+    """The provider's rows after the modifiers; ProviderError on any failure."""
+    for row in source.provider.rows():
+        yield apply_modifiers(source.modifiers, row)
+
+
+def read_source(source: CompiledSource) -> ImportData:
+    """All rows keyed by the key column; SourceFailed names the source and the cause."""
+    name = source.spec.name
+    key_column = source.spec.key_column
+    rows: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
+    checksums: dict[str, str] = {}
+    try:
+        for number, row in enumerate(modified_rows(source), start=1):
+            key = row_key(row, key_column, number)
+            if key in rows:
+                raise ProviderError(
+                    f"duplicate key {key!r} in column {key_column!r} (row {number})"
+                )
+            try:
+                texts[key] = canonical_json(row)
+            except (TypeError, ValueError) as exc:
+                raise ProviderError(f"row {number} (key {key!r}) is not JSON data: {exc}") from None
+            checksums[key] = text_checksum(texts[key])
+            rows[key] = row
+    except ProviderError as exc:
+        raise SourceFailed(name, str(exc)) from None
+    return ImportData(rows, texts, checksums, run_checksum(checksums))
+
+
+def row_key(row: dict[str, Any], key_column: str, number: int) -> str:
+    """The row's key as text; a missing, empty or over-long key is an error naming the row."""
+    if key_column not in row:
+        raise ProviderError(f"row {number} has no key column {key_column!r}")
+    value = row[key_column]
+    if value is None or value == "" or isinstance(value, list | dict | bool):
+        raise ProviderError(
+            f"row {number}: key column {key_column!r} has no usable value ({value!r})"
+        )
+    key = str(value)
+    if len(key) > MAX_KEY_LENGTH:
+        raise ProviderError(
+            f"row {number}: key {key[:40]!r}… is longer than {MAX_KEY_LENGTH} characters"
+        )
+    return key
+
+
+def preview_rows(source: CompiledSource, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` rows after the modifiers (nothing checked beyond reading them)."""
+    rows: list[dict[str, Any]] = []
+    try:
+        for row in modified_rows(source):
+            if len(rows) >= limit:
+                break
+            rows.append(row)
+    except ProviderError as exc:
+        raise SourceFailed(source.spec.name, str(exc)) from None
+    return rows
