@@ -1,0 +1,1 @@
+"""Sync rules: import rows → monitoring objects (mapping, filter, update policy, purge)."""

@@ -1,0 +1,95 @@
+"""`[sync_rules.NAME]` tables of a definitions file: parse (shape only) and export to TOML."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from director_jobs.errors import InvalidInput
+from director_jobs.sync.mapping import flatten_properties
+from director_jobs.sync.spec import RuleSpec, UpdatePolicy
+from director_jobs.toml_text import toml_key, toml_value
+
+SECTION = "sync_rules"
+RULE_KEYS = (
+    "source",
+    "object_type",
+    "properties",
+    "filter",
+    "update_policy",
+    "purge",
+    "description",
+)
+
+
+def parse_rules(data: Mapping[str, Any]) -> list[RuleSpec]:
+    """Turn the `[sync_rules.NAME]` tables into RuleSpecs (SyncService.validate checks meaning)."""
+    tables = data.get(SECTION, {})
+    if not isinstance(tables, dict):
+        raise InvalidInput(SECTION, tables, "expected tables like [sync_rules.hosts]")
+    return [_rule(name, table) for name, table in tables.items()]
+
+
+def _rule(name: str, table: Any) -> RuleSpec:
+    """One `[sync_rules.NAME]` table."""
+    where = f"{SECTION}.{name}"
+    if not isinstance(table, dict):
+        raise InvalidInput(where, table, "expected a table")
+    for key in table:
+        if key not in RULE_KEYS:
+            raise InvalidInput(
+                f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(RULE_KEYS)}"
+            )
+    for key in ("source", "object_type"):
+        if not isinstance(table.get(key), str) or not table[key]:
+            raise InvalidInput(f"{where}.{key}", table.get(key), "expected a non-empty string")
+    for key in ("filter", "description"):
+        if key in table and not isinstance(table[key], str):
+            raise InvalidInput(f"{where}.{key}", table[key], "expected a string")
+    properties = table.get("properties")
+    if not isinstance(properties, dict):
+        raise InvalidInput(
+            f"{where}.properties",
+            properties,
+            'expected a table like { object_name = "${hostname}" }',
+        )
+    policy = table.get("update_policy", UpdatePolicy.MERGE.value)
+    if policy not in {p.value for p in UpdatePolicy}:
+        raise InvalidInput(
+            f"{where}.update_policy", policy, f"expected one of {', '.join(UpdatePolicy)}"
+        )
+    purge = table.get("purge", False)
+    if not isinstance(purge, bool):
+        raise InvalidInput(f"{where}.purge", purge, "expected true or false")
+    return RuleSpec(
+        name=name,
+        source=table["source"],
+        object_type=table["object_type"],
+        properties=flatten_properties(properties),
+        filter=table.get("filter"),
+        update_policy=UpdatePolicy(policy),
+        purge=purge,
+        description=table.get("description", ""),
+    )
+
+
+def export_rules(specs: Sequence[RuleSpec]) -> str:
+    """Render rules as TOML that `parse_rules` reads back to the same specs."""
+    lines: list[str] = []
+    for spec in specs:
+        where = f"{SECTION}.{toml_key(spec.name)}"
+        lines.append(f"[{where}]")
+        lines.append(f"source = {toml_value(spec.source)}")
+        lines.append(f"object_type = {toml_value(spec.object_type)}")
+        lines.append(f"update_policy = {toml_value(spec.update_policy.value)}")
+        if spec.purge:
+            lines.append("purge = true")
+        if spec.filter is not None:
+            lines.append(f"filter = {toml_value(spec.filter)}")
+        if spec.description:
+            lines.append(f"description = {toml_value(spec.description)}")
+        lines.append("")
+        lines.append(f"[{where}.properties]")
+        lines.extend(f"{toml_key(k)} = {toml_value(v)}" for k, v in spec.properties.items())
+        lines.append("")
+    return "\n".join(lines)
