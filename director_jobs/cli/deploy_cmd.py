@@ -2,4 +2,184 @@
 
 from __future__ import annotations
 
-from director_jobs.cli.pipeline import config, deployments  # noqa: F401 - commands are added below
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from director_jobs import exit_codes
+from director_jobs.cli.app import App
+from director_jobs.cli.pipeline import config, deployments
+from director_jobs.cli.render import iso, local, print_json, table
+from director_jobs.deploy.commands import CommandRunner
+from director_jobs.deploy.directory import install, write_files
+from director_jobs.deploy.dsl import MacroPolicy
+from director_jobs.deploy.render import render, zone_prefix
+from director_jobs.deploy.store import Deployment, DeploymentStore, load_objects
+from director_jobs.deploy.validate import (
+    DEFAULT_COMMAND,
+    DEFAULT_INCLUDES,
+    ValidatorMissing,
+    validate_tree,
+)
+from director_jobs.errors import DirectorJobsError, InvalidInput
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+# `config render --validate`: how long icinga2 may take.
+VALIDATE_TIMEOUT_SECONDS = 300.0
+
+
+def deployment_json(deployment: Deployment, *, with_output: bool = False) -> dict[str, Any]:
+    """The stable JSON shape of a deployment (scripts rely on these keys)."""
+    data: dict[str, Any] = {
+        "id": deployment.id,
+        "job": deployment.job_name,
+        "target": deployment.target,
+        "status": deployment.status.value,
+        "checksum": deployment.checksum,
+        "files": deployment.files,
+        "stage": deployment.stage,
+        "started_at": iso(deployment.started_at),
+        "finished_at": iso(deployment.finished_at),
+        "duration": deployment.duration,
+    }
+    if with_output:
+        data["output"] = deployment.output
+    return data
+
+
+@deployments.command("list")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(app: App, limit: int, as_json: bool) -> None:
+    """The newest deployments, newest first."""
+    found = DeploymentStore(app.database.engine).recent(limit)
+    if as_json:
+        print_json([deployment_json(d) for d in found])
+        return
+    if not found:
+        click.echo("no deployments yet")
+        return
+    zone = app.settings.timezone
+    table(
+        ("ID", "STARTED", "JOB", "TARGET", "STATUS", "FILES", "DURATION", "CHECKSUM"),
+        [
+            (
+                d.id,
+                local(d.started_at, zone),
+                d.job_name,
+                d.target,
+                d.status.value,
+                len(d.files),
+                f"{d.duration:.2f}s",
+                d.checksum[:12] or None,
+            )
+            for d in found
+        ],
+    )
+
+
+@deployments.command("show")
+@click.argument("deployment_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app: App, deployment_id: int, as_json: bool) -> None:
+    """One deployment with its validation output or the stage's startup log."""
+    deployment = DeploymentStore(app.database.engine).get(deployment_id)
+    if as_json:
+        print_json(deployment_json(deployment, with_output=True))
+        return
+    zone = app.settings.timezone
+    for label, value in (
+        ("id", deployment.id),
+        ("job", deployment.job_name or "-"),
+        ("target", deployment.target),
+        ("status", deployment.status.value),
+        ("checksum", deployment.checksum or "-"),
+        ("stage", deployment.stage or "-"),
+        ("started", local(deployment.started_at, zone)),
+        ("finished", local(deployment.finished_at, zone)),
+        ("duration", f"{deployment.duration:.3f}s"),
+        ("files", ", ".join(deployment.files) or "-"),
+    ):
+        click.echo(f"{label + ':':<10} {value}")
+    click.echo("output:")
+    for line in deployment.output.splitlines() or ["(none)"]:
+        click.echo(f"  {line}")
+
+
+@config.command("render")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Write into a non-empty DIR (replacing our files).")
+@click.option("--zone", default=None, help="Use the API layout: files in DIR/zones.d/ZONE/.")
+@click.option(
+    "--escape-macros",
+    type=click.Choice([p.value for p in MacroPolicy]),
+    default=MacroPolicy.UNBALANCED.value,
+    show_default=True,
+    help="`$` in custom variables (see the config-deploy parameter).",
+)
+@click.option("--validate", is_flag=True, help="Validate the result with `icinga2 daemon -C`.")
+@pass_app
+def render_(
+    app: App, directory: Path, force: bool, zone: str | None, escape_macros: str, validate: bool
+) -> None:
+    """Write the configuration of the stored objects into DIR, without deploying it."""
+    prefix = ""
+    if zone is not None:
+        try:
+            prefix = zone_prefix(zone)
+        except ValueError as exc:
+            raise InvalidInput("zone", zone, str(exc)) from None
+    _check_directory(directory, force)
+    rendered = render(load_objects(app.database.engine), prefix, MacroPolicy(escape_macros))
+    target = directory.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.render-"))
+    try:
+        write_files(staging, rendered.files)
+        install(staging, target, rendered.files, prefix)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for path in rendered.paths:
+        click.echo(f"wrote {target / path}")
+    click.echo(
+        f"{rendered.object_count} objects in {len(rendered.files)} files, "
+        f"checksum {rendered.checksum}"
+    )
+    if validate:
+        _validate(target)
+
+
+def _check_directory(directory: Path, force: bool) -> None:
+    """DIR must be a directory or not exist; non-empty only with --force."""
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput("DIR", str(directory), "exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()) and not force:
+        raise InvalidInput("DIR", str(directory), "is not empty; use --force to write into it")
+
+
+def _validate(target: Path) -> None:
+    """Run icinga2 on the written tree; exit 1 when it rejects the configuration."""
+    try:
+        result = validate_tree(
+            target,
+            command=DEFAULT_COMMAND,
+            includes=DEFAULT_INCLUDES,
+            runner=CommandRunner(),
+            timeout=VALIDATE_TIMEOUT_SECONDS,
+        )
+    except ValidatorMissing:
+        raise DirectorJobsError(
+            "--validate: icinga2 is not installed (apt-get install icinga2)"
+        ) from None
+    click.echo(result.output)
+    if not result.ok:
+        click.echo(f"director: error: {result.reason}", err=True)
+        raise SystemExit(exit_codes.JOB_FAILED)
+    click.echo("valid")

@@ -1,0 +1,1 @@
+"""config-deploy: render monitoring objects as Icinga 2 configuration, validate and deploy it."""
