@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +9,7 @@ from typing import Any
 
 from director_jobs.errors import InvalidInput
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, PeriodSpec
+from director_jobs.toml_text import toml_key, toml_value
 from director_jobs.validation import parse_duration, parse_non_negative_int
 
 JOB_KEYS = (
@@ -29,7 +28,7 @@ JOB_KEYS = (
     "confirm",
     "memory_limit",
 )
-TOP_LEVEL_KEYS = ("jobs", "timeperiods")
+TOP_LEVEL_KEYS = ("jobs", "timeperiods", "imports", "sync_rules")
 
 
 def load_file(path: Path) -> dict[str, Any]:
@@ -123,8 +122,8 @@ def export_jobs(specs: list[JobSpec]) -> str:
     lines = ["# director-jobs definitions; apply with `director apply FILE`", ""]
     defaults = JobSpec(name="", type="")
     for spec in specs:
-        lines.append(f"[jobs.{_key(spec.name)}]")
-        lines.append(f"type = {_value(spec.type)}")
+        lines.append(f"[jobs.{toml_key(spec.name)}]")
+        lines.append(f"type = {toml_value(spec.type)}")
         for key in (
             "description",
             "interval",
@@ -140,42 +139,13 @@ def export_jobs(specs: list[JobSpec]) -> str:
         ):
             value = getattr(spec, key)
             if value is not None and value != getattr(defaults, key):
-                lines.append(f"{key} = {_value(value)}")
+                lines.append(f"{key} = {toml_value(value)}")
         if spec.tags:
-            lines.append(f"tags = {_value(list(spec.tags))}")
+            lines.append(f"tags = {toml_value(list(spec.tags))}")
         if spec.parameters:
-            lines.append(f"parameters = {_value(spec.parameters)}")
+            lines.append(f"parameters = {toml_value(spec.parameters)}")
         lines.append("")
     return "\n".join(lines)
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(name: str) -> str:
-    """A bare TOML key when it is one (ASCII letters, digits, '-', '_'), else a quoted one."""
-    return name if _BARE_KEY.fullmatch(name) else _string(name)
-
-
-def _string(text: str) -> str:
-    """A TOML basic string: JSON's escapes are valid TOML, plus DEL, which TOML forbids raw."""
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _value(value: Any) -> str:
-    """A TOML value for JSON-like data (JSON string escapes are valid TOML basic strings)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value if v is not None) + "]"
-    if isinstance(value, dict):
-        items = [f"{_key(str(k))} = {_value(v)}" for k, v in value.items() if v is not None]
-        return "{ " + ", ".join(items) + " }" if items else "{}"
-    raise InvalidInput("parameters", value, "cannot be written as TOML")
 
 
 PERIOD_KEYS = ("display_name", "ranges", "includes", "excludes", "prefer_includes", "timezone")
@@ -233,16 +203,16 @@ def export_periods(specs: list[PeriodSpec]) -> str:
     """Render periods as TOML that `apply` reads back to the same definitions."""
     lines: list[str] = []
     for spec in specs:
-        lines.append(f"[timeperiods.{_key(spec.name)}]")
+        lines.append(f"[timeperiods.{toml_key(spec.name)}]")
         if spec.display_name is not None:
-            lines.append(f"display_name = {_value(spec.display_name)}")
+            lines.append(f"display_name = {toml_value(spec.display_name)}")
         if spec.timezone is not None:
-            lines.append(f"timezone = {_value(spec.timezone)}")
-        lines.append(f"ranges = {_value(spec.ranges)}")
+            lines.append(f"timezone = {toml_value(spec.timezone)}")
+        lines.append(f"ranges = {toml_value(spec.ranges)}")
         if spec.includes:
-            lines.append(f"includes = {_value(list(spec.includes))}")
+            lines.append(f"includes = {toml_value(list(spec.includes))}")
         if spec.excludes:
-            lines.append(f"excludes = {_value(list(spec.excludes))}")
+            lines.append(f"excludes = {toml_value(list(spec.excludes))}")
         if not spec.prefer_includes:
             lines.append("prefer_includes = false")
         lines.append("")

@@ -13,10 +13,14 @@ from sqlalchemy.engine import Connection
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound, UnknownJobType
+from director_jobs.imports.service import ImportService
+from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.registry import Registry
 from director_jobs.model import Job, JobSpec, PeriodSpec
 from director_jobs.period_service import PeriodService
 from director_jobs.schedule import Schedule, first_due, schedule_of
+from director_jobs.sync.service import SyncService
+from director_jobs.sync.spec import RuleSpec
 from director_jobs.validation import parse_duration, validate_name, zone
 
 # Retries back off exponentially: 1,000 of them outlast any schedule.
@@ -29,17 +33,23 @@ MAX_LOOKAHEAD_STEPS = 100_000
 
 
 @dataclass
-class ApplyReport:
-    """What `apply` did (or would do with --dry-run)."""
+class Changes:
+    """Names created, updated, left unchanged and deleted in one section of a file."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    periods_created: list[str] = field(default_factory=list)
-    periods_updated: list[str] = field(default_factory=list)
-    periods_unchanged: list[str] = field(default_factory=list)
-    periods_deleted: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ApplyReport:
+    """What `apply` did (or would do with --dry-run), section by section."""
+
+    jobs: Changes = field(default_factory=Changes)
+    timeperiods: Changes = field(default_factory=Changes)
+    imports: Changes = field(default_factory=Changes)
+    sync_rules: Changes = field(default_factory=Changes)
 
 
 class JobService:
@@ -185,12 +195,15 @@ class JobService:
         prune: bool,
         dry_run: bool,
         periods: Sequence[PeriodSpec] = (),
+        sources: Sequence[SourceSpec] = (),
+        rules: Sequence[RuleSpec] = (),
     ) -> ApplyReport:
-        """Make the stored jobs (and periods) match the file, in one transaction.
+        """Make the stored definitions match the file, in one transaction.
 
-        Periods are written first so that jobs can refer to periods the same file defines;
-        with `prune`, jobs and periods the file does not define are deleted, and a period
-        that a remaining job still uses makes the whole apply fail.
+        Order: periods, import sources, sync rules, jobs, so that each may refer to what
+        the same file defines. With `prune`, what the file does not define is deleted
+        (jobs, then rules, then sources, then periods); a period or source still in use
+        by something that stays makes the whole apply fail.
         """
         seen: set[str] = set()
         for spec in specs:
@@ -199,36 +212,62 @@ class JobService:
             seen.add(spec.name)
         report = ApplyReport()
         now = self.clock.now()
-        specs = list(specs)
+        imports = ImportService(self.database.engine, self.clock)
+        sync = SyncService(self.database.engine, self.clock)
         with self.database.engine.begin() as connection:
             known_periods = self._apply_periods(connection, periods, prune, now, report)
-            for index, spec in enumerate(specs):
-                specs[index] = self._validate_in_file(spec, known_periods)
-            existing = {job.name: job for job in self.database.jobs.all(connection)}
-            for spec in specs:
-                job = existing.get(spec.name)
-                if job is None:
-                    report.created.append(spec.name)
-                    if not dry_run:
-                        self.database.jobs.insert(
-                            connection, spec, now, first_due(self.schedule(spec), now)
-                        )
-                elif job.spec != spec:
-                    report.updated.append(spec.name)
-                    if not dry_run:
-                        self.database.jobs.replace(
-                            connection, job, spec, now, self._next_due(job, spec, now)
-                        )
-                else:
-                    report.unchanged.append(spec.name)
+            if sources:
+                changes = report.imports
+                changes.created, changes.updated, changes.unchanged = imports.apply_in(
+                    connection, sources, now
+                )
+            if rules:  # after the sources: a rule must name one
+                changes = report.sync_rules
+                changes.created, changes.updated, changes.unchanged = sync.apply_in(
+                    connection, rules, now
+                )
+            specs = [self._validate_in_file(spec, known_periods) for spec in specs]
+            existing = self._apply_jobs(connection, specs, now, report.jobs, dry_run)
             if prune:
                 stale = [job for name, job in sorted(existing.items()) if name not in seen]
-                self._prune(connection, stale, report, dry_run)
+                self._prune(connection, stale, report.jobs, dry_run)
+                report.sync_rules.deleted = sync.prune_in(connection, keep={r.name for r in rules})
+                report.imports.deleted = imports.prune_in(
+                    connection, keep={s.name for s in sources}
+                )
                 assert self.periods is not None
-                report.periods_deleted = self.periods.prune_in(connection, keep=known_periods)
+                report.timeperiods.deleted = self.periods.prune_in(connection, keep=known_periods)
             if dry_run:
                 connection.rollback()
         return report
+
+    def _apply_jobs(
+        self,
+        connection: Connection,
+        specs: Sequence[JobSpec],
+        now: datetime,
+        changes: Changes,
+        dry_run: bool,
+    ) -> dict[str, Job]:
+        """Insert or replace the file's (validated) jobs; return the jobs stored before."""
+        existing = {job.name: job for job in self.database.jobs.all(connection)}
+        for spec in specs:
+            job = existing.get(spec.name)
+            if job is None:
+                changes.created.append(spec.name)
+                if not dry_run:
+                    self.database.jobs.insert(
+                        connection, spec, now, first_due(self.schedule(spec), now)
+                    )
+            elif job.spec != spec:
+                changes.updated.append(spec.name)
+                if not dry_run:
+                    self.database.jobs.replace(
+                        connection, job, spec, now, self._next_due(job, spec, now)
+                    )
+            else:
+                changes.unchanged.append(spec.name)
+        return existing
 
     def _validate_in_file(self, spec: JobSpec, known_periods: set[str]) -> JobSpec:
         """Validate one job of a file; errors name it (`jobs.NAME.field`), as parse errors do."""
@@ -260,14 +299,14 @@ class JobService:
         if duplicate is not None:
             raise InvalidInput("timeperiods", duplicate, "defined twice in the file")
         (
-            report.periods_created,
-            report.periods_updated,
-            report.periods_unchanged,
+            report.timeperiods.created,
+            report.timeperiods.updated,
+            report.timeperiods.unchanged,
         ) = self.periods.apply_in(connection, periods, now)
         return set(names) if prune else known | set(names)
 
     def _prune(
-        self, connection: Connection, stale: list[Job], report: ApplyReport, dry_run: bool
+        self, connection: Connection, stale: list[Job], changes: Changes, dry_run: bool
     ) -> None:
         """Delete jobs that the applied file no longer defines (none may be running)."""
         for job in stale:
@@ -275,7 +314,7 @@ class JobService:
                 raise JobAlreadyRunning(
                     f"job: {job.name!r} is running on {job.claimed_by}; cannot prune it now"
                 )
-            report.deleted.append(job.name)
+            changes.deleted.append(job.name)
             if not dry_run:
                 self.database.jobs.delete_in(connection, job.id)
 

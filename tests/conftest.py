@@ -154,6 +154,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def other_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A second empty database of the same backend."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'other.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database file (for tests about the CLI rather than the backend)."""
     return f"sqlite:///{tmp_path / 'jobs.db'}"

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 from click.testing import Result
-from conftest import PostgresServer, invoke
+from conftest import invoke
 
 from director_jobs.job_types import registry
 from director_jobs.job_types.base import JobContext, JobResult, JobType, Parameter
@@ -40,15 +40,6 @@ class AnyJsonJob(JobType):
 def any_json_type(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make `any-json` a type of every Registry the CLI creates in this process."""
     monkeypatch.setitem(registry.BUILTIN_TYPES, "any-json", f"{__name__}:AnyJsonJob")
-
-
-@pytest.fixture
-def other_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A second empty database of the same backend."""
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'other.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return server.new_database()
 
 
 def ok(result: Result) -> Result:

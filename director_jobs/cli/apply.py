@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,59 +18,83 @@ from director_jobs.declarative import (
     parse_jobs,
     parse_periods,
 )
+from director_jobs.imports.definitions import export_sources, parse_sources
+from director_jobs.imports.store import ImportStore
+from director_jobs.jobs_service import Changes
+from director_jobs.sync.definitions import export_rules, parse_rules
+from director_jobs.sync.rules_store import RuleStore
 
 pass_app = click.make_pass_decorator(App, ensure=True)
+
+# How each section's names are labelled in the text report ("" for jobs, the main section).
+_LABELS = (
+    ("timeperiods", " time period"),
+    ("imports", " import source"),
+    ("sync_rules", " sync rule"),
+    ("jobs", ""),
+)
+
+
+def changes_json(changes: Changes) -> dict[str, list[str]]:
+    """{"created": [...], "updated": [...], "unchanged": [...], "deleted": [...]}."""
+    return {
+        "created": changes.created,
+        "updated": changes.updated,
+        "unchanged": changes.unchanged,
+        "deleted": changes.deleted,
+    }
 
 
 @root.command("apply")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--prune", is_flag=True, help="Delete jobs that the file does not define.")
+@click.option("--prune", is_flag=True, help="Delete definitions that the file does not define.")
 @click.option("--dry-run", is_flag=True, help="Only report what would change.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> None:
-    """Create or update the jobs defined in FILE (TOML); a file with any error changes nothing."""
+    """Create or update the jobs, time periods, import sources and sync rules in FILE (TOML).
+
+    A file with any error changes nothing.
+    """
     data = load_file(file)
     report = _service(app).apply(
-        parse_jobs(data), periods=parse_periods(data), prune=prune, dry_run=dry_run
+        parse_jobs(data),
+        periods=parse_periods(data),
+        sources=parse_sources(data),
+        rules=parse_rules(data),
+        prune=prune,
+        dry_run=dry_run,
     )
     if as_json:
-        print_json(
-            {
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "deleted": report.deleted,
-                "timeperiods": {
-                    "created": report.periods_created,
-                    "updated": report.periods_updated,
-                    "unchanged": report.periods_unchanged,
-                    "deleted": report.periods_deleted,
-                },
-                "dry_run": dry_run,
-            }
-        )
+        # Jobs at the top level (the shape scripts already parse), the other sections nested.
+        shown: dict[str, Any] = changes_json(report.jobs)
+        for section, _ in _LABELS[:-1]:
+            shown[section] = changes_json(getattr(report, section))
+        print_json({**shown, "dry_run": dry_run})
         return
     verb = "would be " if dry_run else ""
-    for label, names in (
-        ("created time period", report.periods_created),
-        ("updated time period", report.periods_updated),
-        ("deleted time period", report.periods_deleted),
-        ("created", report.created),
-        ("updated", report.updated),
-        ("deleted", report.deleted),
-    ):
-        for name in names:
-            click.echo(f"{verb}{label}: {name}")
+    for section, label in _LABELS:
+        changes: Changes = getattr(report, section)
+        for action, names in (
+            ("created", changes.created),
+            ("updated", changes.updated),
+            ("deleted", changes.deleted),
+        ):
+            for name in names:
+                click.echo(f"{verb}{action}{label}: {name}")
+    jobs = report.jobs
     click.echo(
-        f"{len(report.created)} {verb}created, {len(report.updated)} {verb}updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.deleted)} {verb}deleted"
+        f"{len(jobs.created)} {verb}created, {len(jobs.updated)} {verb}updated, "
+        f"{len(jobs.unchanged)} unchanged, {len(jobs.deleted)} {verb}deleted"
     )
 
 
 @root.command("export")
 @pass_app
 def export(app: App) -> None:
-    """Print every job and time period definition as TOML that `director apply` reads back."""
+    """Print every definition (jobs, time periods, sources, rules) as TOML for `apply`."""
+    engine = app.database.engine
     click.echo(export_jobs([job.spec for job in app.database.jobs.all()]), nl=False)
     click.echo(export_periods(app.database.periods.all()), nl=False)
+    click.echo(export_sources(ImportStore(engine).sources()), nl=False)
+    click.echo(export_rules(RuleStore(engine).all()), nl=False)

@@ -1,0 +1,37 @@
+"""Writing TOML for `director export`: keys quoted when needed, JSON-like values."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from director_jobs.errors import InvalidInput
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def toml_key(name: str) -> str:
+    """A bare key when TOML allows one, else a quoted one (`"vars.os"`)."""
+    return name if _BARE_KEY.fullmatch(name) else _string(name)
+
+
+def toml_value(value: Any) -> str:
+    """A TOML value for JSON-like data; null (which TOML lacks) is left out of tables/lists."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value if v is not None) + "]"
+    if isinstance(value, dict):
+        items = [f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    raise InvalidInput("export", value, "cannot be written as TOML")
+
+
+def _string(text: str) -> str:
+    """A basic string: JSON escapes are TOML escapes; DEL must be escaped in TOML too."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
