@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Install what director-jobs needs on Debian 12 (as root): system packages, a virtualenv in
-# .venv, and the package itself. Re-running it is harmless. Usage: scripts/setup.sh [--test]
+# .venv, and the package itself. Re-running it is harmless.
+# Usage: scripts/setup.sh [--example | --test]   (--example adds icinga2 for the example pipeline)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libsystemd-dev pkg-config gcc python3-venv python3-dev)
+if [ "${1:-}" = "--example" ]; then
+    packages+=(icinga2)  # `icinga2 daemon -C` validates what the example's deploy-config renders
+fi
 if [ "${1:-}" = "--test" ]; then
     # The tests start their own PostgreSQL server (as the postgres user).
     # icinga2: validation and REST API tests (kept out of /etc by the tests themselves).
