@@ -1,16 +1,10 @@
-"""The `director` command line: thin click commands that parse, call the core and print."""
+"""The `director` command line: thin click commands that parse, call the core and print.
+
+Each top-level command's module is imported when that command runs (cli/root.py).
+"""
 
 from __future__ import annotations
 
-from director_jobs.cli import (  # noqa: F401 - each module registers its commands
-    apply,
-    db,
-    deploy_cmd,
-    imports_cmd,
-    jobs,
-    sync_cmd,
-    timeperiods,
-)
 from director_jobs.cli.root import root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -32,8 +33,35 @@ def exit_code_for(error: DirectorJobsError) -> int:
     return exit_codes.JOB_FAILED
 
 
+# The module that defines each top-level command. Only the module of the command being run
+# is imported: a cron-driven `jobs run` does not pay for the pipeline's or apply's imports.
+COMMAND_MODULES = {
+    "jobs": "director_jobs.cli.jobs",
+    "timeperiods": "director_jobs.cli.timeperiods",
+    "apply": "director_jobs.cli.apply",
+    "export": "director_jobs.cli.apply",
+    "db": "director_jobs.cli.db",
+    "imports": "director_jobs.cli.imports_cmd",
+    "sync": "director_jobs.cli.sync_cmd",
+    "objects": "director_jobs.cli.sync_cmd",
+    "deployments": "director_jobs.cli.deploy_cmd",
+    "config": "director_jobs.cli.deploy_cmd",
+}
+
+
 class DirectorGroup(click.Group):
-    """Turns our errors into one line on stderr and the documented exit code."""
+    """Loads each command's module on first use; turns our errors into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, loaded or not (for --help)."""
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the module that registers `cmd_name` (its group may exist already, empty)."""
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None:
+            importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report DirectorJobsError without a traceback (unless --trace)."""
