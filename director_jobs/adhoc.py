@@ -32,8 +32,8 @@ def execute_adhoc(
     timeout: float,
 ) -> tuple[Outcome, float]:
     """Validate, run and record one ad-hoc execution; return the outcome and its duration."""
-    job_type = registry.get(type_name)
-    merged = job_type.validate(params)  # bad parameters: an error before anything is recorded
+    # Bad parameters: an error before anything is recorded.
+    job_type, merged = registry.validated(type_name, params)
     identity = RunnerIdentity.current()
     name = adhoc_job_name(type_name)
     started = clock.now()

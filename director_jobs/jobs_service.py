@@ -81,8 +81,7 @@ class JobService:
         )
         _reject_nested_nulls(spec.parameters, "parameters")
         validate_name(spec.name)
-        job_type = self.registry.get(spec.type)
-        job_type.validate(spec.parameters)
+        self.registry.validated(spec.type, spec.parameters)
         self._validate_schedule(spec)
         if spec.timeperiod is not None:
             self._validate_period(spec.timeperiod, known_periods)

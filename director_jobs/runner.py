@@ -290,8 +290,7 @@ class Runner:
             output,
         )
         try:
-            job_type = self.registry.get(job.spec.type)
-            params = job_type.validate(job.spec.parameters)
+            job_type, params = self.registry.validated(job.spec.type, job.spec.parameters)
         except DirectorJobsError as exc:
             return Outcome(RunStatus.ERROR, None, str(exc))
         context = JobContext(

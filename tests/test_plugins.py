@@ -64,6 +64,24 @@ class BadInit(JobType):
         return None
 
 
+class CheckBug(JobType):
+    name = "check-bug"
+    description = "Its parameter check raises something other than InvalidInput."
+
+    def check(self, params):
+        raise RuntimeError("plug-in bug in check")
+
+    def run(self, params, context):
+        return None
+
+
+class NoDescription(JobType):
+    name = "no-description"
+
+    def run(self, params, context):
+        return None
+
+
 class NotAJobType:
     pass
 
@@ -80,6 +98,8 @@ exit-plugin = dj_plugin_ok:ExitingJob
 broken-plugin = dj_plugin_broken:Missing
 bad-init = dj_plugin_ok:BadInit
 not-a-type = dj_plugin_ok:NotAJobType
+check-bug = dj_plugin_ok:CheckBug
+no-description = dj_plugin_ok:NoDescription
 """
 
 BROKEN_ERROR = (
@@ -179,6 +199,10 @@ def test_types_lists_plugins_and_marks_broken_ones(
     )
     assert by_name["not-a-type"]["description"] == (
         "BROKEN: job type 'not-a-type': plug-in dj_plugin_ok:NotAJobType is not a JobType subclass"
+    )
+    assert by_name["no-description"]["description"] == (
+        "BROKEN: job type 'no-description': plug-in dj_plugin_ok:NoDescription does not set "
+        "the class attribute 'description'"
     )
     assert by_name["self-check"]["origin"] == "built-in"
     assert by_name["command"]["origin"] == "built-in"
@@ -310,6 +334,28 @@ def test_jobs_add_refuses_a_broken_type(sqlite_url: str, plugin_env: dict[str, s
     assert json.loads(director(sqlite_url, plugin_env, "jobs", "list", "--json").stdout) == []
 
 
+def test_jobs_add_reports_a_plugin_check_bug_in_one_line(
+    sqlite_url: str, plugin_env: dict[str, str]
+) -> None:
+    result = director(
+        sqlite_url,
+        plugin_env,
+        "jobs",
+        "add",
+        "x",
+        "--type",
+        "check-bug",
+        "--interval",
+        "1h",
+        code=1,
+    )
+    assert result.stderr.splitlines() == [
+        "director: error: job type 'check-bug': its parameter check failed: "
+        "RuntimeError: plug-in bug in check"
+    ]
+    assert json.loads(director(sqlite_url, plugin_env, "jobs", "list", "--json").stdout) == []
+
+
 def test_a_broken_plugin_fails_only_its_own_jobs(
     sqlite_url: str, plugin_env: dict[str, str]
 ) -> None:
@@ -323,6 +369,7 @@ def test_a_broken_plugin_fails_only_its_own_jobs(
     insert_job(sqlite_url, "uses-crash", "crash-plugin")
     insert_job(sqlite_url, "uses-bad-init", "bad-init")
     insert_job(sqlite_url, "uses-vanished", "uninstalled-plugin")
+    insert_job(sqlite_url, "uses-check-bug", "check-bug")
 
     result = director(sqlite_url, plugin_env, "jobs", "run", code=1)
 
@@ -335,8 +382,12 @@ def test_a_broken_plugin_fails_only_its_own_jobs(
         "uses-crash": "error",
         "uses-bad-init": "error",
         "uses-vanished": "error",
+        "uses-check-bug": "error",
     }
     assert runs["uses-broken"]["error"] == BROKEN_ERROR
+    assert runs["uses-check-bug"]["error"] == (
+        "job type 'check-bug': its parameter check failed: RuntimeError: plug-in bug in check"
+    )
     assert runs["uses-crash"]["error"] == "RuntimeError: plug-in bug"
     assert runs["uses-bad-init"]["error"].startswith(
         "job type 'bad-init': plug-in dj_plugin_ok:BadInit failed"

@@ -473,8 +473,8 @@ def show(app: App, name: str, as_json: bool) -> None:
     job = app.database.jobs.get(name)
     recent = app.database.runs.history(name, 5)
     try:
-        effective = app.registry.get(job.spec.type).validate(job.spec.parameters)
-    except Exception as exc:  # show stays useful for a job whose type is broken
+        effective = app.registry.validated(job.spec.type, job.spec.parameters)[1]
+    except DirectorJobsError as exc:  # show stays useful for a job whose type is broken
         effective = {"error": str(exc)}
     if as_json:
         print_json(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from director_jobs.errors import DirectorJobsError, UnknownJobType
 from director_jobs.job_types.base import JobType
@@ -95,11 +97,33 @@ class Registry:
         self._loaded[name] = instance
         return instance
 
+    def validated(self, name: str, params: Mapping[str, Any]) -> tuple[JobType, dict[str, Any]]:
+        """The type `name` and `params` checked by it; a plug-in's own bug is JobTypeBroken.
+
+        InvalidInput (and our other errors) pass through: they are the user's to fix. Any
+        other exception from a plug-in's check is contained here, so that it fails only the
+        jobs of that type instead of escaping from the runner with a job claimed.
+        """
+        job_type = self.get(name)
+        try:
+            return job_type, job_type.validate(params)
+        except DirectorJobsError:
+            raise
+        except Exception as exc:
+            raise JobTypeBroken(
+                f"job type {name!r}: its parameter check failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
     @staticmethod
     def _instantiate(name: str, cls: object, origin: str) -> JobType:
-        """Check that `cls` really is a job type and create it."""
+        """Check that `cls` really is a job type with a name and description, and create it."""
         if not (isinstance(cls, type) and issubclass(cls, JobType)):
             raise JobTypeBroken(f"job type {name!r}: {origin} is not a JobType subclass")
+        for attribute in ("name", "description"):
+            if not isinstance(getattr(cls, attribute, None), str):
+                raise JobTypeBroken(
+                    f"job type {name!r}: {origin} does not set the class attribute {attribute!r}"
+                )
         try:
             return cls()
         except Exception as exc:
