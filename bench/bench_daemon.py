@@ -27,8 +27,9 @@ from director_jobs.clock import SystemClock
 from director_jobs.daemon import Daemon, DaemonOptions
 from director_jobs.db.database import Database
 from director_jobs.db.schema import runs
+from director_jobs.execution.isolation import Isolation
 from director_jobs.job_types.registry import Registry
-from director_jobs.runner import Isolation, PassReport, Runner
+from director_jobs.runner import PassReport, Runner
 
 
 def start_daemon(url: str, *args: str) -> subprocess.Popen[bytes]:

@@ -7,7 +7,9 @@ from typing import Any
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
+from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
+from director_jobs.execution.isolation import Isolation
 from director_jobs.identity import RunnerIdentity
 from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
@@ -66,7 +68,11 @@ def execute_adhoc(
     )
     log.info("Starting job execution")
     begin = clock.monotonic()
-    outcome = execute_in_process(job_type, merged, context)
+    # As a one-shot run would: in a child that --timeout can kill, unless it cannot hang.
+    if Isolation.BY_TYPE.in_child(job_type):
+        outcome = execute_in_child(job_type, merged, context)
+    else:
+        outcome = execute_in_process(job_type, merged, context)
     duration = clock.monotonic() - begin
     with database.engine.begin() as connection:
         database.runs.finish(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 import threading
@@ -18,9 +17,10 @@ from director_jobs.db.database import Database
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
 from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
+from director_jobs.execution.isolation import Isolation
 from director_jobs.execution.process_tree import kill_tree
 from director_jobs.identity import RunnerIdentity, is_alive, parse_label, process_start
-from director_jobs.job_types.base import JobContext, JobType
+from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
 from director_jobs.logs import job_extra
 from director_jobs.model import Job, RunStatus, Trigger
@@ -51,20 +51,6 @@ class PeriodSource(Protocol):
 
     def refresh(self) -> None:
         """Re-read definitions at the next look-up (called once per pass)."""
-
-
-class Isolation(enum.Enum):
-    """Where a job type's `run` executes."""
-
-    BY_TYPE = "by-type"  # in a forked child unless the type says it isolates its own work
-    ALWAYS = "always"  # every job in a child (measures the cost of isolation)
-    NEVER = "never"  # in the runner (no timeout for Python code; tests of the core only)
-
-    def in_child(self, job_type: JobType) -> bool:
-        """Whether `job_type` runs in a forked child under this policy."""
-        if self is Isolation.BY_TYPE:
-            return job_type.runs_in_child
-        return self is Isolation.ALWAYS
 
 
 @dataclass(frozen=True)

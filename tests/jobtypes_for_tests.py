@@ -63,7 +63,20 @@ class RaiseJob(JobType):
         raise RuntimeError("boom from a plug-in")
 
 
+class SleepJob(JobType):
+    """Sleeps a while, then succeeds: slow, but not hung."""
+
+    name = "sleep"
+    description = "sleeps"
+    parameters = (Parameter("seconds", (float,), "how long", default=1.0),)
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        time.sleep(params["seconds"])
+        return JobResult(summary="slept")
+
+
 TEST_TYPES = {
+    "sleep": "jobtypes_for_tests:SleepJob",
     "hang": "jobtypes_for_tests:HangJob",
     "hog": "jobtypes_for_tests:HogJob",
     "crash": "jobtypes_for_tests:CrashJob",

@@ -11,6 +11,7 @@ from jobtypes_for_tests import TEST_TYPES
 
 from director_jobs.clock import SystemClock
 from director_jobs.db.database import Database
+from director_jobs.execution.isolation import Isolation
 from director_jobs.job_types.registry import Registry
 from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec, Run, RunStatus
@@ -67,6 +68,54 @@ def test_a_hanging_python_job_is_killed_at_its_timeout_with_its_grandchildren(
     assert "hanging now" in run.output
     child, grandchild = map(int, pid_file.read_text().split())
     assert not alive(child) and not alive(grandchild)
+
+
+def test_a_python_job_is_stopped_at_its_timeout_not_later(setup: Setup) -> None:
+    """3 s of work with a 1 s timeout is a timeout (a grace period once made it a success)."""
+    database, service, runner = setup
+    service.add(
+        JobSpec(name="slow", type="sleep", parameters={"seconds": 3}, interval=3600, timeout=1)
+    )
+    service.add(
+        JobSpec(name="quick", type="sleep", parameters={"seconds": 0.2}, interval=3600, timeout=30)
+    )
+    runner.run_once()
+    slow = only_run(database, "slow")
+    assert slow.status is RunStatus.TIMEOUT, slow
+    assert slow.error == "job did not finish within 1 s; killed with its children"
+    assert only_run(database, "quick").status is RunStatus.SUCCESS
+
+
+def test_jobs_execute_enforces_its_timeout_on_python_types(sqlite_url: str) -> None:
+    from director_jobs.adhoc import execute_adhoc
+
+    database = Database.open(sqlite_url)
+    registry = Registry(TEST_TYPES)
+    outcome, _ = execute_adhoc(database, registry, SystemClock(), "sleep", {"seconds": 3}, 1)
+    assert outcome.status is RunStatus.TIMEOUT
+    [run] = database.runs.history("execute:sleep", 5)
+    assert run.status is RunStatus.TIMEOUT
+    outcome, _ = execute_adhoc(database, registry, SystemClock(), "sleep", {"seconds": 0.1}, 30)
+    assert outcome.status is RunStatus.SUCCESS
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("policy", "self_check", "python_type", "command"),
+    [
+        (Isolation.BY_TYPE, False, True, False),
+        (Isolation.DAEMON, True, True, False),
+        (Isolation.ALWAYS, True, True, True),
+        (Isolation.NEVER, False, False, False),
+    ],
+)
+def test_which_types_each_policy_forks(
+    policy: Isolation, self_check: bool, python_type: bool, command: bool
+) -> None:
+    registry = Registry(TEST_TYPES)
+    assert policy.in_child(registry.get("self-check")) is self_check
+    assert policy.in_child(registry.get("sleep")) is python_type
+    assert policy.in_child(registry.get("command")) is command
 
 
 def test_a_job_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> None:

@@ -58,8 +58,9 @@ def _periods(app: App) -> Any:
     return PeriodService(app.database, app.clock, app.settings.timezone)
 
 
-def _runner(app: App) -> Any:
-    """A runner on the app's database."""
+def _runner(app: App, *, forever: bool = False) -> Any:
+    """A runner on the app's database; the daemon runs every Python job type in a child."""
+    from director_jobs.execution.isolation import Isolation
     from director_jobs.runner import Runner
 
     return Runner(
@@ -68,6 +69,7 @@ def _runner(app: App) -> Any:
         app.clock,
         default_timezone=app.settings.timezone,
         periods=_periods(app),
+        isolation=Isolation.DAEMON if forever else Isolation.BY_TYPE,
     )
 
 
@@ -193,7 +195,7 @@ def _run_forever(app: App, options: Any) -> int:
             log.warning("SIGHUP: database_url changed; restart the service to use it")
         log.warning("SIGHUP: configuration reloaded: %s", new.describe())
 
-    return Daemon(lambda: _runner(app), options, reload=reload).run()
+    return Daemon(lambda: _runner(app, forever=True), options, reload=reload).run()
 
 
 def _confirm(name: str, timeout: float) -> bool:

@@ -25,9 +25,6 @@ from director_jobs.execution.process_tree import kill_tree
 from director_jobs.job_types.base import JobContext, JobType
 from director_jobs.model import RunStatus
 
-# Extra time the parent grants after the job's own timeout before it kills the child:
-# the command type enforces the timeout itself and reports it more precisely.
-TIMEOUT_GRACE_SECONDS = 5.0
 # How often the parent looks at the cancel flag while the child is quiet.
 _POLL_SECONDS = 0.1
 _PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -145,7 +142,7 @@ def _watch_child(pid: int, read_end: int, context: JobContext) -> Outcome:
     """Relay the child's reports until it ends, times out or is cancelled."""
     deadline = None
     if context.timeout is not None:
-        deadline = time.monotonic() + context.timeout + TIMEOUT_GRACE_SECONDS
+        deadline = time.monotonic() + context.timeout
     outcome: Outcome | None = None
     ended_by: RunStatus | None = None
     memory = TreeMemoryWatch(pid, context.memory_limit)
@@ -177,6 +174,8 @@ def _watch_child(pid: int, read_end: int, context: JobContext) -> Outcome:
     if ended_by is not None:
         kill_tree(pid)
         _reap(pid)
+        if outcome is not None and memory_message is None:
+            return outcome  # it reported its result just before the deadline or the stop
         limit = context.timeout or 0
         messages = {
             RunStatus.TIMEOUT: f"job did not finish within {limit:g} s; killed with its children",

@@ -101,9 +101,12 @@ class JobType(ABC):
     description: ClassVar[str]
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     # Python code may hang or leak: by default each run forks a child that can be timed
-    # out and killed. A type whose work already happens in a killable child process
-    # (or that cannot hang) sets False and saves the fork (~5 ms).
+    # out and killed. A type that cannot hang may set False to save the fork (~10 ms) in
+    # one-shot runs; `--forever` forks it all the same, so the daemon never runs job code.
     runs_in_child: ClassVar[bool] = True
+    # The type's work is a program it starts as a killable process tree of its own
+    # (`command`): no runner forks a Python child around it.
+    starts_own_process: ClassVar[bool] = False
 
     def default_parameters(self) -> dict[str, Any]:
         """Every parameter with its default (required ones as null)."""

@@ -27,7 +27,7 @@ class CommandJob(JobType):
     description = (
         "Run a command (argv list, or a string split like a shell would; a shell only when asked)."
     )
-    runs_in_child = False  # the command is the child: timed out and killed as a tree
+    starts_own_process = True  # the command is the child: timed out and killed as a tree
     parameters = (
         Parameter(
             "command", (str, list), "Program and arguments: a string or a list.", required=True
