@@ -88,8 +88,8 @@ CASES = [
         [*ADD, "command", "--parameters", "{bad"],
         USAGE,
         err(
-            "parameters: invalid value '{bad': invalid JSON: Expecting property name enclosed in "
-            "double quotes at column 2"
+            "parameters: invalid value '<4 characters>': invalid JSON: Expecting property name "
+            "enclosed in double quotes at line 1 column 2"
         ),
         id="parameters-invalid-json",
     ),
@@ -97,8 +97,8 @@ CASES = [
         [*ADD, "command", "--parameters", '{"command": "true"} x'],
         USAGE,
         err(
-            'parameters: invalid value \'{"command": "true"} x\': '
-            "invalid JSON: Extra data at column 21"
+            "parameters: invalid value '<21 characters>': "
+            "invalid JSON: Extra data at line 1 column 21"
         ),
         id="parameters-trailing-garbage",
     ),
@@ -137,8 +137,17 @@ CASES = [
     pytest.param(
         [*ADD, "command", "--parameters", '{"command": "true", "env": {"A": 1}}'],
         USAGE,
-        err("parameters.env.A: invalid value 1: expected string names and values"),
+        err("parameters.env.A: invalid value '***': expected string names and values"),
         id="parameters-env-value",
+    ),
+    pytest.param(
+        [*ADD, "command", "--parameters", '{"command": "psql", "env": {"PGPASSWORD": "s3cret"},}'],
+        USAGE,
+        err(
+            "parameters: invalid value '<53 characters>': invalid JSON: Expecting property name "
+            "enclosed in double quotes at line 1 column 53"
+        ),
+        id="parameters-invalid-json-hides-secrets",
     ),
     pytest.param(
         [*ADD, "command", "--parameters", '{"command": "true", "cwd": "relative/dir"}'],

@@ -152,8 +152,11 @@ def parse_parameters_json(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
+        # The text is not repeated: parameters may hold a password (env of a command).
         raise InvalidInput(
-            "parameters", text, f"invalid JSON: {exc.msg} at column {exc.colno}"
+            "parameters",
+            f"<{len(text)} characters>",
+            f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
     if not isinstance(value, dict):
         raise InvalidInput("parameters", text, 'expected a JSON object like {"key": "value"}')

@@ -47,8 +47,9 @@ class CommandJob(JobType):
         env = params["env"]
         for key, value in env.items():
             if not isinstance(value, str) or not key or "=" in key:
+                # Environment values are often secrets (PGPASSWORD): never repeat them.
                 raise InvalidInput(
-                    f"parameters.env.{key}", value, "expected string names and values"
+                    f"parameters.env.{key}", "***", "expected string names and values"
                 )
         cwd = params["cwd"]
         if cwd is not None and not Path(cwd).is_absolute():
