@@ -359,10 +359,41 @@ def test_json_settings_are_checked(settings: dict[str, Any], field: str) -> None
     assert caught.value.field == field
 
 
-def test_a_password_in_a_json_url_is_masked_in_errors() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://user:hunter2@host/x.json",
+        "https://apiuser:hunter2@127.0.0.1/hosts.json",  # no port: urllib would echo it
+        "https://apiuser:hunter2@127.0.0.1:8443/hosts.json",
+        "https://hunter2@127.0.0.1/hosts.json",
+    ],
+)
+def test_credentials_in_a_json_url_are_refused_without_repeating_them(url: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        validate_source(json_source(url="ftp://user:hunter2@host/x.json"))
-    assert "hunter2" not in str(caught.value) and "user:***@host" in str(caught.value)
+        validate_source(json_source(url=url))
+    assert caught.value.field == "imports.api.settings.url"
+    assert "hunter2" not in str(caught.value)
+    assert "a user or password cannot be given in the URL" in str(caught.value)
+
+
+def test_a_json_url_with_a_bad_port_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_source(json_source(url="https://127.0.0.1:abc/x.json"))
+    assert str(caught.value) == (
+        "imports.api.settings.url: invalid value 'https://127.0.0.1:abc/x.json': "
+        "the port is not a number 1-65535"
+    )
+
+
+def test_unexpected_failures_still_name_the_source(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    message = read_error(json_source(path=str(deep)))
+    assert message.startswith("import source 'api': RecursionError: "), message
+    surrogate = tmp_path / "surrogate.json"
+    surrogate.write_text('[{"hostname": "web\\ud800"}]', encoding="utf-8")
+    message = read_error(json_source(path=str(surrogate)))
+    assert message.startswith("import source 'api': UnicodeEncodeError: "), message
 
 
 # -- JSON over HTTPS (a real server on 127.0.0.1 with a throwaway certificate) -------------
@@ -426,6 +457,17 @@ def https_server(tmp_path: Path) -> Iterator[HttpsServer]:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+            elif self.path == "/to-plain-http":
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/x")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/cut-off":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body) * 2))
+                self.end_headers()
+                self.wfile.write(body)  # half of what was announced, then the connection ends
+                self.close_connection = True
             else:
                 self.send_error(500, "database on fire")
 
@@ -488,6 +530,19 @@ def test_http_500_fails_the_import_job_naming_the_source(
     )
     assert "ERROR: import source 'api'" in output
     assert count_rows(db.engine, import_runs) == 0
+
+
+def test_a_redirect_from_https_to_http_is_refused(https_server: HttpsServer) -> None:
+    url = f"{https_server.base}/to-plain-http"
+    message = read_error(json_source(url=url, ca_file=str(https_server.ca_file)))
+    assert message.startswith("import source 'api': refused a redirect (HTTP 302) from https to ")
+    assert https_server.requests == ["/to-plain-http"]  # nothing was fetched over plain http
+
+
+def test_a_cut_off_download_fails_naming_the_source(https_server: HttpsServer) -> None:
+    url = f"{https_server.base}/cut-off"
+    message = read_error(json_source(url=url, ca_file=str(https_server.ca_file)))
+    assert message.startswith(f"import source 'api': cannot fetch '{url}': "), message
 
 
 def test_unreachable_server_and_missing_ca_file(tmp_path: Path) -> None:
@@ -569,6 +624,21 @@ def test_sql_password_in_the_url_is_refused_and_masked() -> None:
         validate_source(spec)
     assert caught.value.field == "imports.inventory.settings.url"
     assert "hunter2" not in str(caught.value) and "cmdb:***@db.example.com" in str(caught.value)
+    assert "password_file or password_env" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://cmdb@db.example.com/cmdb?password=hunter2",
+        "postgresql+psycopg://cmdb:p@hunter2@db.example.com/cmdb",  # an unescaped '@'
+    ],
+)
+def test_sql_passwords_hidden_elsewhere_in_the_url_are_refused_too(url: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_source(sql_source(url, "SELECT 1"))
+    assert caught.value.field == "imports.inventory.settings.url"
+    assert "hunter2" not in str(caught.value)
     assert "password_file or password_env" in str(caught.value)
 
 

@@ -19,7 +19,7 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
 # Query parameters that drivers accept as credentials; masked like the password.
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
+SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
 
 
 def safe_url(url: str | URL) -> str:
@@ -28,7 +28,7 @@ def safe_url(url: str | URL) -> str:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
         return "<unparsable URL>"
-    query = {k: ("***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in parsed.query.items()}
+    query = {k: ("***" if k.lower() in SECRET_QUERY_KEYS else v) for k, v in parsed.query.items()}
     # An unescaped '@' in a password shifts the rest of it into the host: mask that too.
     host = "***" if parsed.host and "@" in parsed.host else parsed.host
     return parsed.set(query=query, host=host).render_as_string(hide_password=True)

@@ -73,7 +73,17 @@ def read_source(source: CompiledSource) -> ImportData:
             rows[key] = row
     except ProviderError as exc:
         raise SourceFailed(name, str(exc)) from None
+    except (InvalidInput, SourceFailed):
+        raise
+    except Exception as exc:  # a cut-off download, JSON nested too deep, a lone surrogate …
+        raise SourceFailed(name, unexpected(exc)) from None
     return ImportData(rows, texts, checksums, run_checksum(checksums))
+
+
+def unexpected(exc: Exception) -> str:
+    """A failure no provider anticipated, for the run's error: its kind and message."""
+    text = str(exc) or "no details"
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 def row_key(row: dict[str, Any], key_column: str, number: int) -> str:
@@ -103,4 +113,8 @@ def preview_rows(source: CompiledSource, limit: int) -> list[dict[str, Any]]:
             rows.append(row)
     except ProviderError as exc:
         raise SourceFailed(source.spec.name, str(exc)) from None
+    except (InvalidInput, SourceFailed):
+        raise
+    except Exception as exc:
+        raise SourceFailed(source.spec.name, unexpected(exc)) from None
     return rows

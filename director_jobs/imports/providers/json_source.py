@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import ssl
 import urllib.error
@@ -35,16 +36,25 @@ class JsonProvider(Provider):
                 f"{self.where}.path", self.settings.get("path"), "give either path or url"
             )
         if self.url is not None:
-            parts = urllib.parse.urlsplit(self.url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise InvalidInput(
-                    f"{self.where}.url", mask_url(self.url), "expected an http:// or https:// URL"
-                )
+            self._check_url(self.url)
         self.pointer = self.text("pointer", "", empty=True) or ""
         self.tokens = parse_pointer(self.pointer, f"{self.where}.pointer")
         self.ca_file = self.path("ca_file")
         self.verify_tls = self.flag("verify_tls", True)
         self.timeout = self.seconds("timeout", DEFAULT_TIMEOUT)
+
+    def _check_url(self, url: str) -> None:
+        """http(s), a host, a numeric port, and no credentials (which urllib cannot send)."""
+        field = f"{self.where}.url"
+        parts = urllib.parse.urlsplit(url)
+        if "@" in parts.netloc:
+            raise InvalidInput(field, "***", "a user or password cannot be given in the URL")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+        except ValueError:
+            raise InvalidInput(field, url, "the port is not a number 1-65535") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InvalidInput(field, url, "expected an http:// or https:// URL")
 
     def masked_settings(self) -> dict[str, Any]:
         """The settings with a password in the URL masked."""
@@ -106,7 +116,9 @@ class JsonProvider(Provider):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPSHandler(context=context),
+            _NoDowngradeRedirects(),
         )
         request = urllib.request.Request(
             self.url,
@@ -123,8 +135,31 @@ class JsonProvider(Provider):
             raise ProviderError(
                 f"cannot fetch {self._origin()}: no answer within {self.timeout:g} s"
             ) from None
-        except (OSError, ValueError) as exc:  # e.g. a connection reset mid-body
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # reset, cut-off body
             raise ProviderError(f"cannot fetch {self._origin()}: {_reason(exc)}") from None
+
+
+class _NoDowngradeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never from https to plain http (TLS would silently go)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        """Refuse an https → non-https redirect with a ProviderError naming the target."""
+        old_scheme = urllib.parse.urlsplit(req.full_url).scheme
+        new_scheme = urllib.parse.urlsplit(newurl).scheme
+        if old_scheme == "https" and new_scheme != "https":
+            fp.close()  # urllib closes the redirect's response only when we return
+            raise ProviderError(
+                f"refused a redirect (HTTP {code}) from https to {mask_url(newurl)}"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def mask_url(url: str) -> str:

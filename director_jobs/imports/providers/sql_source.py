@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from director_jobs.db.engine import SECRET_QUERY_KEYS, safe_url
 from director_jobs.errors import InvalidInput
 from director_jobs.imports.errors import ProviderError
 from director_jobs.imports.providers.base import Provider, json_value
@@ -39,7 +40,9 @@ class SqlProvider(Provider):
                 f"{scheme}:…",
                 "expected a SQLAlchemy URL such as postgresql+psycopg://user@host/db",
             ) from None
-        if self.url.password is not None:
+        in_query = any(k.lower() in SECRET_QUERY_KEYS for k in self.url.query)
+        # An unescaped '@' in a password leaves the rest of it in the host part.
+        if self.url.password is not None or in_query or "@" in (self.url.host or ""):
             raise InvalidInput(
                 f"{self.where}.url",
                 self.shown_url(),
@@ -57,7 +60,7 @@ class SqlProvider(Provider):
 
     def shown_url(self, url: URL | None = None) -> str:
         """The URL as it may appear in logs and errors."""
-        return (url or self.url).render_as_string(hide_password=True)
+        return safe_url(url or self.url)
 
     def masked_settings(self) -> dict[str, Any]:
         """The settings with the URL rendered password-free."""
