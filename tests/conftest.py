@@ -193,7 +193,9 @@ def invoke(
         "TZ": "UTC",
         **(env or {}),
     }
-    return runner.invoke(root, list(args), input=input, env=full_env, catch_exceptions=False)
+    return runner.invoke(
+        root, list(args), input=input, env=full_env, catch_exceptions=False, prog_name="director"
+    )
 
 
 def run_director(

@@ -477,6 +477,69 @@ CASES = [
         re.compile(r"director: error: type: unknown job type 'nope'; known types: .*\bcommand\b.*"),
         id="execute-unknown-type",
     ),
+    # numbers JSON does not have, and numbers too large to mean anything
+    pytest.param(
+        [*ADD, "housekeeping", "--parameters", '{"keep_runs_days": NaN}'],
+        USAGE,
+        err(
+            "parameters.keep_runs_days: invalid value nan: "
+            "expected a whole number or a finite number"
+        ),
+        id="housekeeping-nan",
+    ),
+    pytest.param(
+        [*ADD, "housekeeping", "--parameters", '{"keep_runs_days": Infinity}'],
+        USAGE,
+        err(
+            "parameters.keep_runs_days: invalid value inf: "
+            "expected a whole number or a finite number"
+        ),
+        id="housekeeping-infinity",
+    ),
+    pytest.param(
+        [*ADD, "housekeeping", "--parameters", '{"keep_runs_days": 1e10}'],
+        USAGE,
+        err(
+            "parameters.keep_runs_days: invalid value 10000000000.0: expected days > 0 and <= 36500"
+        ),
+        id="housekeeping-huge",
+    ),
+    pytest.param(
+        [*ADD, "config-deploy", "--parameters", '{"path": "/srv/x", "grace_period": NaN}'],
+        USAGE,
+        err("parameters.grace_period: invalid value nan: expected a finite number"),
+        id="config-deploy-nan-grace",
+    ),
+    # click's own checks come out as one line too
+    pytest.param(
+        ["jobs", "history", "--limit", "abc"],
+        USAGE,
+        err(
+            "Invalid value for '--limit': 'abc' is not a valid integer range "
+            "(see 'director jobs history --help')"
+        ),
+        id="click-bad-integer",
+    ),
+    pytest.param(
+        ["jobs", "add"],
+        USAGE,
+        err("Missing argument 'NAME' (see 'director jobs add --help')"),
+        id="click-missing-argument",
+    ),
+    pytest.param(
+        ["jobs", "frobnicate"],
+        USAGE,
+        err("No such command 'frobnicate' (see 'director jobs --help')"),
+        id="click-unknown-command",
+    ),
+    pytest.param(
+        ["deployments", "show", "99999999999999999999999"],
+        USAGE,
+        re.compile(
+            r"director: error: Invalid value for 'ID': 99999999999999999999999 is not in .*"
+        ),
+        id="deployment-id-too-large",
+    ),
 ]
 
 

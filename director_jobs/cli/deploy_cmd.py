@@ -85,7 +85,7 @@ def list_(app: App, limit: int, as_json: bool) -> None:
 
 
 @deployments.command("show")
-@click.argument("deployment_id", metavar="ID", type=int)
+@click.argument("deployment_id", metavar="ID", type=click.IntRange(1, 2**63 - 1))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def show(app: App, deployment_id: int, as_json: bool) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
@@ -63,6 +64,30 @@ class DirectorGroup(click.Group):
             importlib.import_module(module)
         return super().get_command(ctx, cmd_name)
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Like click's, but a usage error is one line: `director: error: …`, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # `director` alone: the help text
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"director: error: {_one_line(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(exit_codes.JOB_FAILED)
+        sys.exit(code if isinstance(code, int) else exit_codes.OK)
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report DirectorJobsError without a traceback (unless --trace)."""
         try:
@@ -79,6 +104,15 @@ class DirectorGroup(click.Group):
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
+
+
+def _one_line(error: click.ClickException) -> str:
+    """Click's message on one line, pointing at the command's --help for usage errors."""
+    message = " ".join(error.format_message().split())
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        return f"{message.rstrip('.')} (see '{context.command_path} --help')"
+    return message
 
 
 def log_options(command: F) -> F:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -14,7 +15,12 @@ from director_jobs.clock import Clock
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.output import OutputTail
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a finite number",
+}
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,15 @@ class Parameter:
         return " or ".join(_TYPE_NAMES.get(k, f"a JSON {k.__name__}") for k in self.kinds)
 
     def accepts(self, value: Any) -> bool:
-        """True when `value` has one of the declared kinds (bool is not a number here)."""
+        """True when `value` has one of the declared kinds (bool is not a number here).
+
+        NaN and infinity are no numbers either: JSON has neither, and a NaN grace period
+        or retention would compare false with everything and silently switch it off.
+        """
         if isinstance(value, bool):
             return bool in self.kinds
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
         if isinstance(value, int) and float in self.kinds:
             return True
         return isinstance(value, self.kinds)

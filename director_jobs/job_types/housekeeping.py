@@ -7,6 +7,9 @@ from typing import Any
 from director_jobs.errors import InvalidInput
 from director_jobs.job_types.base import JobContext, JobFailed, JobResult, JobType, Parameter
 
+# A century: longer retention is no retention, and timedelta overflows past ~2.7 million years.
+MAX_KEEP_DAYS = 36_500
+
 
 class HousekeepingJob(JobType):
     """Apply the retention policy and, on SQLite, VACUUM."""
@@ -28,9 +31,11 @@ class HousekeepingJob(JobType):
 
     def check(self, params: dict[str, Any]) -> None:
         """All limits must be sensible numbers."""
-        if params["keep_runs_days"] <= 0:
+        if not 0 < params["keep_runs_days"] <= MAX_KEEP_DAYS:
             raise InvalidInput(
-                "parameters.keep_runs_days", params["keep_runs_days"], "expected days > 0"
+                "parameters.keep_runs_days",
+                params["keep_runs_days"],
+                f"expected days > 0 and <= {MAX_KEEP_DAYS}",
             )
         for key, minimum in (
             ("keep_runs_per_job", 1),
