@@ -11,6 +11,7 @@ from conftest import invoke, run_director
 from icinga import require_icinga2
 from test_deploy_support import SAMPLE, put_objects, run_deploy
 
+from director_jobs.deploy.render import HEADER
 from director_jobs.errors import InvalidInput
 from director_jobs.job_types.config_deploy import ConfigDeployJob
 
@@ -105,7 +106,7 @@ def test_config_render_refuses_a_non_empty_directory_unless_forced(
 ) -> None:
     out = tmp_path / "rendered"
     out.mkdir()
-    (out / "users.conf").write_text("stale\n")
+    (out / "users.conf").write_text(HEADER + "\n// an older rendering\n")
     (out / "keep.txt").write_text("mine\n")
     put_objects(sqlite_url, [row for row in SAMPLE if row[0] == "host"])
 
@@ -117,6 +118,16 @@ def test_config_render_refuses_a_non_empty_directory_unless_forced(
     forced = invoke(sqlite_url, "config", "render", str(out), "--force")
     assert forced.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["hosts.conf", "keep.txt"]
+
+    # A file of one of our names that we did not write is never replaced, even with --force.
+    (out / "users.conf").write_text('object User "admin" { }\n')
+    refused = invoke(sqlite_url, "config", "render", str(out), "--force")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"director: error: {out / 'users.conf'} was not written by director-jobs; it is neither "
+        "replaced nor removed (move it away, or deploy into a folder of its own)\n"
+    )
+    assert (out / "users.conf").read_text() == 'object User "admin" { }\n'
 
 
 def test_config_render_bad_zone_and_file_target(sqlite_url: str, tmp_path: Path) -> None:

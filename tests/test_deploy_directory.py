@@ -328,3 +328,37 @@ def test_a_stop_request_is_recorded_as_a_failed_deployment(sqlite_url: str, tmp_
     [row] = deployment_rows(sqlite_url)
     assert row["status"] == "failed" and "JobCancelled: stopped on request" in row["output"]
     assert not (tmp_path / "d").exists()
+
+
+def test_a_file_of_a_managed_name_that_we_did_not_write_stays_untouched(
+    sqlite_url: str, tmp_path: Path, icinga2: str
+) -> None:
+    """Pointed at a stock conf.d, a deployment must not replace or delete its services.conf."""
+    target = tmp_path / "conf.d"
+    target.mkdir()
+    stock = 'apply Service "ping4" {\n  check_command = "ping4"\n  assign where host.address\n}\n'
+    (target / "services.conf").write_text(stock)
+    put_objects(sqlite_url, [row for row in SAMPLE if row[0] == "host"])
+
+    outcome, _ = run_deploy(sqlite_url, params(target, icinga2))
+
+    assert outcome.status is RunStatus.ERROR
+    assert outcome.error is not None
+    assert f"{target / 'services.conf'} was not written by director-jobs" in outcome.error
+    assert sorted(p.name for p in target.iterdir()) == ["services.conf"]
+    assert (target / "services.conf").read_text() == stock
+    assert [r["status"] for r in deployment_rows(sqlite_url)] == ["failed"]
+
+
+def test_force_deploys_an_unchanged_configuration_again(
+    sqlite_url: str, tmp_path: Path, icinga2: str
+) -> None:
+    target = tmp_path / "director"
+    put_objects(sqlite_url, SAMPLE)
+    run_deploy(sqlite_url, params(target, icinga2))
+    unchanged, _ = run_deploy(sqlite_url, params(target, icinga2, grace_period=0))
+    assert "unchanged since deployment 1" in unchanged.summary
+    forced, _ = run_deploy(sqlite_url, params(target, icinga2, force=True))
+    assert forced.status is RunStatus.SUCCESS and "deployed" in forced.summary
+    statuses = [r["status"] for r in deployment_rows(sqlite_url)]
+    assert statuses == ["deployed", "unchanged", "deployed"]

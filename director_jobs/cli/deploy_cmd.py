@@ -14,7 +14,7 @@ from director_jobs.cli.app import App
 from director_jobs.cli.pipeline import config, deployments
 from director_jobs.cli.render import iso, local, print_json, table
 from director_jobs.deploy.commands import CommandRunner
-from director_jobs.deploy.directory import install, write_files
+from director_jobs.deploy.directory import check_ours, install, write_files
 from director_jobs.deploy.dsl import MacroPolicy
 from director_jobs.deploy.render import render, zone_prefix
 from director_jobs.deploy.store import Deployment, DeploymentStore, load_objects
@@ -137,6 +137,7 @@ def render_(
         except ValueError as exc:
             raise InvalidInput("zone", zone, str(exc)) from None
     _check_directory(directory, force)
+    check_ours(directory, prefix)
     rendered = render(load_objects(app.database.engine), prefix, MacroPolicy(escape_macros))
     target = directory.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@
 The staging folder lies in the target's parent, so that every file is moved in with one
 atomic rename (same file system). Files named after object types (hosts.conf, …) belong to
 the job: replaced, or removed when their type has no objects any more; other files in the
-directory are left alone. A failed validation changes nothing in the target directory.
+directory are left alone, and so is a file of such a name that we did not write (a stock
+conf.d/services.conf): the deployment refuses to go on. A failed validation changes nothing
+in the target directory.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from director_jobs.deploy.commands import CommandRunner, resolve_program
-from director_jobs.deploy.render import MANAGED_FILES, RenderedConfig
+from director_jobs.deploy.render import HEADER, MANAGED_FILES, RenderedConfig
 from director_jobs.deploy.target import DeployOutcome
 from director_jobs.deploy.validate import ValidatorMissing, validate_tree
+from director_jobs.errors import DirectorJobsError
 
 STAGING_PREFIX = ".{name}.staging-"
 
@@ -35,8 +38,29 @@ def write_files(folder: Path, files: Mapping[str, str]) -> None:
             os.fsync(handle.fileno())
 
 
+class ForeignFile(DirectorJobsError):
+    """A file where ours would go holds something we did not write; we leave it alone."""
+
+
+def check_ours(target: Path, prefix: str = "") -> None:
+    """Raise ForeignFile when a managed file name in `target` lacks our header line."""
+    for name in sorted(MANAGED_FILES):
+        path = target / (prefix + name)
+        try:
+            with path.open("r", encoding="utf-8", errors="replace") as handle:
+                first = handle.readline()
+        except FileNotFoundError:
+            continue
+        if first != HEADER.splitlines(keepends=True)[0]:
+            raise ForeignFile(
+                f"{path} was not written by director-jobs; it is neither replaced nor removed "
+                "(move it away, or deploy into a folder of its own)"
+            )
+
+
 def install(staging: Path, target: Path, files: Mapping[str, str], prefix: str = "") -> None:
     """Move the files from `staging` into `target`; remove managed files no longer rendered."""
+    check_ours(target, prefix)
     target.mkdir(parents=True, exist_ok=True)
     for relative in sorted(files):
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +108,10 @@ class DirectoryTarget:
     def _deploy(self, config: RenderedConfig, staging: Path) -> DeployOutcome:
         """The steps after the staging folder exists."""
         try:
+            check_ours(self.path, self.prefix)  # before validating: it would be refused anyway
             write_files(staging, config.files)
+        except ForeignFile as exc:
+            return DeployOutcome(False, "", str(exc))
         except OSError as exc:
             return DeployOutcome(False, "", f"cannot write the configuration: {_why(exc)}")
         output = ""
@@ -113,6 +140,8 @@ class DirectoryTarget:
             self.logger.warning("parameters.validate is false: the configuration is not checked")
         try:
             install(staging, self.path, config.files, self.prefix)
+        except ForeignFile as exc:  # appeared while icinga2 validated
+            return DeployOutcome(False, output, str(exc))
         except OSError as exc:
             return DeployOutcome(False, output, f"cannot install into {self.path}: {_why(exc)}")
         self.logger.info("wrote %d files to %s", len(config.files), self.path)
