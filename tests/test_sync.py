@@ -725,3 +725,45 @@ def test_objects_table_keeps_one_row_per_type_and_name(
     with db.engine.connect() as connection:
         names = list(connection.execute(select(objects.c.name).order_by(objects.c.name)).scalars())
     assert names == ["db01", "web01", "web02"]
+
+
+@pytest.mark.parametrize(
+    ("object_type", "name", "problem"),
+    [
+        ("host", "web!01", "host names may not contain '!'"),
+        ("hostgroup", "a!b", "hostgroup names may not contain '!'"),
+        ("service", "web01!http!2", "expected SERVICE or HOST!SERVICE with one '!'"),
+        ("service", "!http", "expected SERVICE or HOST!SERVICE with one '!'"),
+        ("host", "web\t01", "object names may not contain control characters"),
+    ],
+)
+def test_names_icinga_cannot_take_fail_the_sync_and_store_nothing(
+    db: Database, clock: FakeClock, tmp_path: Path, object_type: str, name: str, problem: str
+) -> None:
+    """Stored, such a name would make every later deployment fail; refused, only this sync."""
+    p = Pipeline(db, clock, tmp_path, rule(object_type=object_type))
+    p.rows([{"hostname": "web01", "ip": "192.0.2.1", "os": "deb"}])
+    p.run_import()
+    assert p.run_sync()[0] is RunStatus.SUCCESS
+    p.rows(
+        [
+            {"hostname": "web01", "ip": "192.0.2.1", "os": "deb"},
+            {"hostname": name, "ip": "192.0.2.2", "os": "deb"},
+        ]
+    )
+    p.run_import()
+    status, error, _, _ = p.run_sync()
+    assert status is RunStatus.ERROR
+    assert error == f"sync rule 'hosts': row {name!r} gives object_name {name!r}: {problem}"
+    assert list(p.objects(object_type)) == ["web01"]
+    assert count_rows(db.engine, sync_runs) == 1
+
+
+def test_a_service_named_host_bang_service_is_fine(
+    db: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    p = Pipeline(db, clock, tmp_path, rule(object_type="service"))
+    p.rows([{"hostname": "web01!http", "ip": "192.0.2.1", "os": "deb"}])
+    p.run_import()
+    assert p.run_sync()[0] is RunStatus.SUCCESS
+    assert list(p.objects("service")) == ["web01!http"]

@@ -10,6 +10,7 @@ from typing import Any
 from director_jobs.sync.errors import SyncFailed
 from director_jobs.sync.policy import build_tree, updated_properties
 from director_jobs.sync.rule import CompiledRule
+from director_jobs.sync.spec import object_name_problem
 
 MAX_NAME_LENGTH = 255  # objects.name is VARCHAR(255)
 
@@ -135,4 +136,8 @@ def _object_name(rule: CompiledRule, row: Mapping[str, Any], key: str) -> str:
             rule.spec.name,
             f"row {key!r} gives object_name {name[:40]!r}: expected 1-{MAX_NAME_LENGTH} characters",
         )
+    # Refused here, a bad CMDB row fails this sync; stored, it would fail every deployment.
+    problem = object_name_problem(rule.spec.object_type, name)
+    if problem is not None:
+        raise SyncFailed(rule.spec.name, f"row {key!r} gives object_name {name!r}: {problem}")
     return name

@@ -10,6 +10,22 @@ from typing import Any
 OBJECT_TYPES = ("host", "hostgroup", "service", "servicegroup", "user", "usergroup")
 
 
+def object_name_problem(object_type: str, name: str) -> str | None:
+    """Why Icinga 2 cannot take `name` for an object of `object_type`, or None when it can.
+
+    `!` separates a service from its host (`web01!http`); no other name may hold one.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "object names may not contain control characters"
+    if object_type == "service":
+        host, separator, service = name.partition("!")
+        if separator and (not host or not service or "!" in service):
+            return "expected SERVICE or HOST!SERVICE with one '!'"
+    elif "!" in name:
+        return f"{object_type} names may not contain '!'"
+    return None
+
+
 class UpdatePolicy(enum.StrEnum):
     """What a rule does to an object that exists already."""
 
