@@ -18,7 +18,7 @@ from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
 from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
 from director_jobs.execution.isolation import Isolation
-from director_jobs.execution.process_tree import kill_tree
+from director_jobs.execution.process_tree import kill_session, kill_tree
 from director_jobs.identity import RunnerIdentity, is_alive, parse_label, process_start
 from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
@@ -411,11 +411,28 @@ class Runner:
 
     @staticmethod
     def _kill_leftovers(run_id: int, pid: int | None, started: float | None) -> None:
-        """Stop what a dead runner's job left running (only if it is still that process)."""
-        if pid is None or started is None or process_start(pid) != started:
+        """Stop what a dead runner's job left running, and nothing else.
+
+        Each job process leads a session of its own. When it still runs (same start time),
+        its tree goes. When it is gone, the parent-death signal killed it but not always
+        its children; they keep its session id, and the kernel gives no new process a pid
+        that a live session still uses, so the session's members are the job's leftovers.
+        A pid in use by another process (a different start time) is left alone.
+        """
+        if pid is None or started is None:
             return
-        log.warning("run %d: killing process %d left behind by its dead runner", run_id, pid)
-        kill_tree(pid)
+        now_started = process_start(pid)
+        if now_started == started:
+            log.warning("run %d: killing process %d left behind by its dead runner", run_id, pid)
+            kill_tree(pid)
+        elif now_started is None:
+            killed = kill_session(pid)
+            if killed:
+                log.warning(
+                    "run %d: killed %s left behind by its dead runner's job",
+                    run_id,
+                    ", ".join(f"process {p}" for p in killed),
+                )
 
     def _abandon(
         self,

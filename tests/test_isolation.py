@@ -194,3 +194,44 @@ def test_the_job_process_is_recorded_with_its_run(setup: Setup, tmp_path: Path) 
     with database.engine.connect() as connection:
         row = connection.execute(select(runs.c.job_pid, runs.c.job_process_start)).one()
     assert row.job_pid and row.job_pid != os.getpid() and row.job_process_start
+
+
+def test_leftovers_of_a_reaped_job_leader_are_found_through_its_session(tmp_path: Path) -> None:
+    """The job's shell died with its runner and was reaped; the sleep it started lives on."""
+    import subprocess
+
+    from director_jobs.identity import process_start
+
+    pid_file = tmp_path / "child"
+    leader = subprocess.Popen(
+        ["sh", "-c", f"sleep 300 & echo $! > {pid_file}; sleep 0.5"], start_new_session=True
+    )
+    started = process_start(leader.pid)
+    assert leader.wait(10) == 0  # exited and reaped: its pid is free, its session is not
+    orphan = int(pid_file.read_text())
+    assert alive(orphan)
+    bystander = subprocess.Popen(["sleep", "300"])  # another session: must survive
+    try:
+        Runner._kill_leftovers(7, leader.pid, started)
+        deadline = time.monotonic() + 10
+        while alive(orphan) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(orphan)
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_a_recycled_pid_is_not_killed(tmp_path: Path) -> None:
+    """A live process under the recorded pid, but started at another time, is not the job."""
+    import subprocess
+
+    other = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        Runner._kill_leftovers(7, other.pid, 12345.0)  # a start time it does not have
+        time.sleep(0.2)
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()

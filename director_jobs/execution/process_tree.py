@@ -33,6 +33,43 @@ def kill_tree(pid: int, *, grace: float = 5.0) -> None:
     psutil.wait_procs(alive, timeout=grace)
 
 
+def session_members(session: int) -> list[int]:
+    """The pids whose session id is `session` (/proc/PID/stat field 6), zombies left out."""
+    members = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                data = stat.read()
+        except OSError:
+            continue  # ended meanwhile
+        # The command name (field 2) may hold spaces and ')': fields resume after the last ')'.
+        state, _parent, _group, sid = data[data.rindex(b")") + 2 :].split()[:4]
+        if int(sid) == session and state != b"Z":
+            members.append(int(entry.name))
+    return members
+
+
+def kill_session(session: int, *, grace: float = 5.0) -> list[int]:
+    """SIGTERM, then SIGKILL, every process of `session`; return the pids it found."""
+    import psutil
+
+    members = []
+    for pid in session_members(session):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            members.append(psutil.Process(pid))
+    for process in members:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, alive = psutil.wait_procs(members, timeout=grace)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=grace)
+    return [p.pid for p in members]
+
+
 def _signal_group(pid: int, signum: int) -> None:
     """Signal the process group led by `pid`, if it still exists."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
