@@ -118,6 +118,7 @@ class Daemon:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             if self.runner is not None:
+                self._store_kept_results(self.runner)
                 self.runner.database.dispose()
             log.info("runner stopped (%s)", reason)
         return exit_codes.OK
@@ -152,6 +153,9 @@ class Daemon:
                 if self.reload is not None:
                     self.reload(runner)
             try:
+                # First a result that an outage kept back: its job stays claimed until then,
+                # and a claimed job is never reported due, so no pass would store it.
+                runner.flush_unrecorded()
                 self._next = runner.database.jobs.next_due()
                 if self._next is not None and self._next[1] <= runner.clock.now():
                     runner.run_once()
@@ -171,6 +175,18 @@ class Daemon:
             if self._next is not None:
                 wait = min(wait, max(0.0, (self._next[1] - runner.clock.now()).total_seconds()))
             self._sleep(wait, beat)
+
+    @staticmethod
+    def _store_kept_results(runner: Runner) -> None:
+        """On the way out, one more try to store results an outage kept back."""
+        try:
+            runner.flush_unrecorded()
+        except DBAPIError:
+            log.warning(
+                "the database is still unavailable: %d run results are lost; the next runner "
+                "marks those runs abandoned",
+                runner.unrecorded_count,
+            )
 
     @staticmethod
     def _read_next(runner: Runner) -> tuple[str, datetime] | None:

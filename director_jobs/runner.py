@@ -261,6 +261,11 @@ class Runner:
         self.after_job()
         return outcome.status
 
+    @property
+    def unrecorded_count(self) -> int:
+        """How many results wait for the database."""
+        return len(self._unrecorded)
+
     def flush_unrecorded(self) -> None:
         """Store results that an outage kept from being written (oldest first)."""
         while self._unrecorded:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -331,6 +332,47 @@ def test_postgresql_outage_keeps_the_watchdog_alive_and_loses_nothing(
         assert len(starts) == len(set(starts)), "a run was recorded twice"
         assert stderr.count("database unavailable:") == 1, stderr  # logged once, not per retry
         assert "database is reachable again" in stderr
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_run_that_ends_during_an_outage_is_recorded_when_the_database_is_back(
+    start_daemon, postgres
+) -> None:  # type: ignore[no-untyped-def]
+    """The only job: its result waits in memory, and is stored without another due job."""
+    from conftest import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    try:
+        url = server.new_database()
+        command = '{"command": ["sleep", "3"]}'
+        run_director(
+            url, "jobs", "add", "slow", "--type", "command", "--parameters", command,
+            "--interval", "1d",
+        )  # fmt: skip
+        daemon = start_daemon(url)
+        daemon.wait_for("STATUS=running slow")
+        server.pause()  # while the job runs
+        daemon.collect(6)  # the job ends; its result cannot be written
+        server.resume()
+
+        deadline = time.monotonic() + 60
+        runs = []
+        while time.monotonic() < deadline:
+            daemon.collect(0.5)
+            runs = history(url)
+            if runs and runs[0]["status"] != "running":
+                break
+        daemon.process.send_signal(signal.SIGTERM)
+        code, stderr = daemon.finish()
+        assert code == 0, stderr
+        assert [(r["job"], r["status"]) for r in runs] == [("slow", "success")], (runs, stderr)
+        assert "stored a run result that was kept during a database outage" in stderr
+        listed = json.loads(run_director(url, "jobs", "list", "--json").stdout)
+        assert listed[0]["running_on"] is None  # released: not stuck claimed
     finally:
         server.stop()
 
