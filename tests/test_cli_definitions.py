@@ -905,3 +905,39 @@ def test_python_m_help_as_a_real_process(sqlite_url: str) -> None:
         "types",
     ):
         assert re.search(rf"^  {name} ", jobs_help.stdout, re.MULTILINE), name
+
+
+def test_every_option_has_the_environment_variable_the_readme_names(sqlite_url: str) -> None:
+    """DIRECTOR_JOBS_<COMMAND>_<OPTION>, from the option's name (not the Python parameter)."""
+    added = invoke(
+        sqlite_url,
+        "jobs",
+        "add",
+        "from-env",
+        env={
+            "DIRECTOR_JOBS_JOBS_ADD_TYPE": "self-check",
+            "DIRECTOR_JOBS_JOBS_ADD_INTERVAL": "2h",
+            "DIRECTOR_JOBS_JOBS_ADD_TIMEZONE": "Europe/Berlin",
+            "DIRECTOR_JOBS_JOBS_ADD_CONFIRM": "1",
+        },
+    )
+    assert added.exit_code == 0, added.output
+    listed = invoke(sqlite_url, "jobs", "list", env={"DIRECTOR_JOBS_JOBS_LIST_JSON": "1"})
+    [job] = json.loads(listed.stdout)
+    assert (job["type"], job["interval"], job["timezone"]) == ("self-check", 7200, "Europe/Berlin")
+    # --yes answers the confirmation a `confirm` job asks for; "no" on stdin would refuse.
+    ran = invoke(
+        sqlite_url, "jobs", "run", "from-env", input="no\n", env={"DIRECTOR_JOBS_JOBS_RUN_YES": "1"}
+    )
+    assert ran.exit_code == 0, ran.output
+    upcoming = invoke(
+        sqlite_url, "jobs", "next", "from-env", env={"DIRECTOR_JOBS_JOBS_NEXT_COUNT": "2"}
+    )
+    assert len(upcoming.stdout.splitlines()) == 2
+    runs = invoke(
+        sqlite_url,
+        "jobs",
+        "history",
+        env={"DIRECTOR_JOBS_JOBS_HISTORY_OUTPUT": "1", "DIRECTOR_JOBS_JOBS_HISTORY_JSON": "1"},
+    )
+    assert "self-check" in json.loads(runs.stdout)[0]["output"]

@@ -34,6 +34,8 @@ def exit_code_for(error: DirectorJobsError) -> int:
     return exit_codes.JOB_FAILED
 
 
+ENVVAR_PREFIX = "DIRECTOR_JOBS"
+
 # The module that defines each top-level command. Only the module of the command being run
 # is imported: a cron-driven `jobs run` does not pay for the pipeline's or apply's imports.
 COMMAND_MODULES = {
@@ -62,7 +64,10 @@ class DirectorGroup(click.Group):
         module = COMMAND_MODULES.get(cmd_name)
         if module is not None:
             importlib.import_module(module)
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            name_envvars(command, f"{ENVVAR_PREFIX}_{cmd_name}")
+        return command
 
     def main(
         self,
@@ -106,6 +111,22 @@ class DirectorGroup(click.Group):
                 app.close()
 
 
+def name_envvars(command: click.Command, path: str) -> None:
+    """Give every option without one the variable `DIRECTOR_JOBS_<COMMAND>_<OPTION>`.
+
+    Click's automatic names use the Python parameter (`--yes` → `…_ASSUME_YES`); ours
+    use the option users see: `jobs run --yes` → DIRECTOR_JOBS_JOBS_RUN_YES.
+    """
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar is None and param.expose_value:
+            long_names = [o[2:] for o in param.opts if o.startswith("--")]
+            option = max(long_names, key=len) if long_names else param.name or ""
+            param.envvar = f"{path}_{option}".upper().replace("-", "_")
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            name_envvars(sub, f"{path}_{name}")
+
+
 def _one_line(error: click.ClickException) -> str:
     """Click's message on one line, pointing at the command's --help for usage errors."""
     message = " ".join(error.format_message().split())
@@ -144,7 +165,7 @@ def log_options(command: F) -> F:
     return command
 
 
-@click.group(cls=DirectorGroup, context_settings={"auto_envvar_prefix": "DIRECTOR_JOBS"})
+@click.group(cls=DirectorGroup)
 @click.option(
     "--db",
     "database_url",

@@ -214,7 +214,9 @@ def check(app: App, name: str, at_text: str | None, as_json: bool) -> None:
 
 @timeperiods.command("next")
 @click.argument("name")
-@click.option("-n", "count", type=click.IntRange(1, 1000), default=5, show_default=True)
+@click.option(
+    "-n", "--count", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def next_(app: App, name: str, count: int, as_json: bool) -> None:
