@@ -75,7 +75,23 @@ class SleepJob(JobType):
         return JobResult(summary="slept")
 
 
+class AllocateJob(JobType):
+    """Holds a fixed amount of memory for a while, then succeeds."""
+
+    name = "allocate"
+    description = "holds memory"
+    parameters = (Parameter("mib", (int,), "how much", default=10),)
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        held = bytearray(params["mib"] * 1024 * 1024)
+        for offset in range(0, len(held), 4096):
+            held[offset] = 1  # touch every page: resident, not just reserved
+        time.sleep(1.5)  # long enough for several memory checks
+        return JobResult(summary=f"held {len(held)} bytes")
+
+
 TEST_TYPES = {
+    "allocate": "jobtypes_for_tests:AllocateJob",
     "sleep": "jobtypes_for_tests:SleepJob",
     "hang": "jobtypes_for_tests:HangJob",
     "hog": "jobtypes_for_tests:HogJob",

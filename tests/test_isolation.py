@@ -127,6 +127,38 @@ def test_a_job_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> N
     assert run.error.startswith("memory limit 150 MiB exceeded")
 
 
+def test_a_python_jobs_limit_counts_its_own_memory_not_the_runners(setup: Setup) -> None:
+    """The forked child shares the runner's pages; a limit below the runner's RSS still works."""
+    import psutil
+
+    database, service, runner = setup
+    limit = 40
+    assert psutil.Process().memory_info().rss > limit * 1024 * 1024  # the runner is bigger
+    service.add(
+        JobSpec(
+            name="modest",
+            type="allocate",
+            parameters={"mib": 10},
+            interval=3600,
+            memory_limit=limit,
+        )
+    )
+    service.add(
+        JobSpec(
+            name="too-much",
+            type="allocate",
+            parameters={"mib": 60},
+            interval=3600,
+            memory_limit=limit,
+        )
+    )
+    runner.run_once()
+    assert only_run(database, "modest").status is RunStatus.SUCCESS
+    too_much = only_run(database, "too-much")
+    assert too_much.status is RunStatus.ERROR
+    assert too_much.error.startswith("memory limit 40 MiB exceeded (memory of its own ")
+
+
 def test_a_command_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> None:
     database, service, runner = setup
     eat = "import time\nx=[]\nwhile True:\n    x.append(bytearray(8<<20)); time.sleep(0.01)"

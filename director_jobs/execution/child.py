@@ -145,7 +145,7 @@ def _watch_child(pid: int, read_end: int, context: JobContext) -> Outcome:
         deadline = time.monotonic() + context.timeout
     outcome: Outcome | None = None
     ended_by: RunStatus | None = None
-    memory = TreeMemoryWatch(pid, context.memory_limit)
+    memory = TreeMemoryWatch(pid, context.memory_limit, forked=True)
     memory_message: str | None = None
     buffer = b""
     with os.fdopen(read_end, "rb", buffering=0) as pipe:
