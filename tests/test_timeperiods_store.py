@@ -228,19 +228,26 @@ object TimePeriod "workhours" {
 object TimePeriod "holidays" {
   ranges = { "2026-12-24" = "00:00-24:00" }
 }
+object TimePeriod "weekdays" {
+  ranges = { "monday - friday" = "00:00-24:00" }
+}
 object Host "web1" { address = "127.0.0.1" }
 """
     )
     first = invoke(sqlite_url, "timeperiods", "import", str(conf), "--timezone", "Europe/Berlin")
     assert first.exit_code == 0, first.stderr
-    assert first.stdout.startswith("2 created, 0 updated, 0 unchanged")
+    assert first.stdout.startswith("3 created, 0 updated, 0 unchanged")
     assert 'object Host "web1" ignored' in first.stderr
+    assert (
+        "warning: period 'weekdays': key 'monday - friday': Icinga 2 matches only Mondays"
+        in first.stderr
+    )
     shown = json.loads(invoke(sqlite_url, "timeperiods", "show", "workhours", "--json").stdout)
     assert shown["ranges"] == {"monday": "09:00-17:00", "friday": "09:00-15:00"}
     assert shown["excludes"] == ["holidays"] and shown["timezone"] == "Europe/Berlin"
     assert shown["display_name"] == "Work hours"
     again = invoke(sqlite_url, "timeperiods", "import", str(conf), "--timezone", "Europe/Berlin")
-    assert again.stdout.startswith("0 created, 0 updated, 2 unchanged")
+    assert again.stdout.startswith("0 created, 0 updated, 3 unchanged")
 
     broken = tmp_path / "broken.conf"
     broken.write_text('object TimePeriod "x" {\n  ranges = { monday = "09:00-17:00" \n')
@@ -255,4 +262,4 @@ object Host "web1" { address = "127.0.0.1" }
     names = [
         p["name"] for p in json.loads(invoke(sqlite_url, "timeperiods", "list", "--json").stdout)
     ]
-    assert names == ["holidays", "workhours"]
+    assert names == ["holidays", "weekdays", "workhours"]

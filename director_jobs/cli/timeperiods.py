@@ -280,6 +280,10 @@ def import_(app: App, file: Path, period_timezone: str | None, dry_run: bool) ->
         f"{len(created)} {verb}created, {len(updated)} {verb}updated, {len(same)} unchanged: "
         f"{', '.join(created + updated) or '-'}"
     )
+    if not dry_run:  # where Icinga 2 itself evaluates an imported key differently
+        for name in created + updated + same:
+            for warning in service.period(name).warnings():
+                click.echo(f"warning: period {name!r}: {warning}", err=True)
 
 
 def _parse_instant(text: str, tz: str) -> datetime:

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from director_jobs.periods import intervals
-from director_jobs.periods.dayrules import DayRule
+from director_jobs.periods.dayrules import DayRange, DayRule
 from director_jobs.periods.errors import InvalidTimeRange
 from director_jobs.periods.grammar import parse_key
 from director_jobs.periods.timeofday import DAY_SECONDS, TimeRange, parse_time_ranges
@@ -263,6 +263,12 @@ class TimePeriod:
     def warnings(self) -> list[str]:
         """Notes on keys that Icinga 2 evaluates differently, here and in included periods."""
         notes = [note for key, rule, _ in self._rules for note in rule.warnings(key)]
+        if _changes_clocks(self._zone):
+            notes += [
+                f"key {key!r}: {_STRIDE_ACROSS_DST.format(zone=self._zone.key)}"
+                for key, rule, _ in self._rules
+                if isinstance(rule, DayRange) and rule.stride > 1
+            ]
         for field, periods in (("included", self.includes), ("excluded", self.excludes)):
             for period in periods:
                 label = "an unnamed period" if period.name is None else f"period {period.name!r}"
@@ -333,3 +339,18 @@ def clear_caches() -> None:
     """Forget every cached day and bucket, e.g. to measure cold evaluation."""
     _day_segments.cache_clear()
     _bucket.cache_clear()
+
+
+_STRIDE_ACROSS_DST = (
+    "Icinga 2 counts stride days in 24-hour steps from the range start, so after a "
+    "daylight-saving change in {zone} its days can shift by one; director-jobs counts "
+    "calendar days"
+)
+
+
+def _changes_clocks(zone: ZoneInfo) -> bool:
+    """Whether the zone has a daylight-saving change (its January and July offsets differ)."""
+    year = datetime.now(UTC).year
+    winter = datetime(year, 1, 1, tzinfo=zone).utcoffset()
+    summer = datetime(year, 7, 1, tzinfo=zone).utcoffset()
+    return winter != summer

@@ -531,5 +531,18 @@ def test_warnings_of_included_periods() -> None:
     ]
 
 
+def test_strides_in_a_zone_with_daylight_saving_are_warned_about() -> None:
+    """Icinga 2 steps strides in 24 h: after the spring change its days shift by one."""
+    key = "day 1 - 31 / 2"
+    berlin = TimePeriod({key: "00:00-24:00"}, timezone="Europe/Berlin")
+    assert berlin.warnings() == [
+        f"key {key!r}: Icinga 2 counts stride days in 24-hour steps from the range start, so "
+        "after a daylight-saving change in Europe/Berlin its days can shift by one; "
+        "director-jobs counts calendar days"
+    ]
+    assert TimePeriod({key: "00:00-24:00"}, timezone="UTC").warnings() == []
+    assert TimePeriod({"day 1 - 31": "00:00-24:00"}, timezone="Europe/Berlin").warnings() == []
+
+
 def test_no_warnings_for_plain_keys() -> None:
     assert work_hours().warnings() == []
