@@ -585,29 +585,33 @@ def test_a_valid_but_very_long_cron_is_stored_or_refused_cleanly(db_url: str) ->
         assert jobs_json(db_url) == before
 
 
-def test_huge_interval_does_not_take_the_runner_down(sqlite_url: str) -> None:
-    """Whatever `jobs add` accepts must not crash `jobs next` or the one-shot runner."""
-    added = invoke(
+def test_huge_interval_is_refused_and_the_longest_accepted_one_runs(sqlite_url: str) -> None:
+    """Over 10 years is refused; 10 years itself must not crash `jobs next` or the runner."""
+    refused = invoke(
         sqlite_url, "jobs", "add", "huge", "--type", "self-check", "--interval", "99999999999w"
     )
-    if added.exit_code == USAGE:  # the fix: rejected up front
-        return
-    assert (
-        invoke(
-            sqlite_url, "jobs", "add", "fine", "--type", "self-check", "--interval", "1h"
-        ).exit_code
-        == 0
+    assert refused.exit_code == USAGE
+    assert refused.stderr.strip() == (
+        "director: error: interval: invalid value '99999999999w': "
+        "expected a duration of at most 10 years"
     )
+    longest = f"{10 * 366}d"
+    for name, interval in (("longest", longest), ("fine", "1h")):
+        added = invoke(
+            sqlite_url, "jobs", "add", name, "--type", "self-check", "--interval", interval
+        )
+        assert added.exit_code == 0, added.output
 
-    upcoming = run_director(sqlite_url, "jobs", "next", "huge", "-n", "2")
+    upcoming = run_director(sqlite_url, "jobs", "next", "longest", "-n", "2")
     first = run_director(sqlite_url, "jobs", "run")
     second = run_director(sqlite_url, "jobs", "run", "fine")
 
     assert "Traceback" not in upcoming.stderr + first.stderr + second.stderr
+    assert upcoming.returncode == 0 and len(upcoming.stdout.splitlines()) == 2, upcoming
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
     states = {j["name"]: j["running_on"] for j in jobs_json(sqlite_url)}
-    assert states == {"fine": None, "huge": None}
+    assert states == {"fine": None, "longest": None}
 
 
 # -- database URLs -------------------------------------------------------------------------
