@@ -941,3 +941,32 @@ def test_every_option_has_the_environment_variable_the_readme_names(sqlite_url: 
         env={"DIRECTOR_JOBS_JOBS_HISTORY_OUTPUT": "1", "DIRECTOR_JOBS_JOBS_HISTORY_JSON": "1"},
     )
     assert "self-check" in json.loads(runs.stdout)[0]["output"]
+
+
+def test_list_and_show_mask_secret_parameters_and_export_keeps_them(sqlite_url: str) -> None:
+    api = {
+        "target": "icinga2-api",
+        "url": "https://icinga.example.com:5665",
+        "user": "director",
+        "password": "Hunter2Api",
+    }
+    command = {"command": "psql -c 'select 1'", "env": {"PGPASSWORD": "Hunter2Pg", "PGUSER": "x"}}
+    for name, kind, parameters in (("deploy", "config-deploy", api), ("q", "command", command)):
+        added = invoke(
+            sqlite_url, "jobs", "add", name, "--type", kind, "--parameters", json.dumps(parameters)
+        )
+        assert added.exit_code == 0, added.output
+    shown = [
+        invoke(sqlite_url, "jobs", "list", "--json").stdout,
+        invoke(sqlite_url, "jobs", "show", "deploy").stdout,
+        invoke(sqlite_url, "jobs", "show", "deploy", "--json").stdout,
+        invoke(sqlite_url, "jobs", "show", "q", "--json").stdout,
+    ]
+    for text in shown:
+        assert "Hunter2" not in text
+    listed = {j["name"]: j for j in json.loads(shown[0])}
+    assert listed["deploy"]["parameters"]["password"] == "***"
+    assert listed["q"]["parameters"]["env"] == {"PGPASSWORD": "***", "PGUSER": "x"}
+    assert json.loads(shown[2])["effective_parameters"]["password"] == "***"
+    exported = invoke(sqlite_url, "export").stdout  # applied back: it must keep the values
+    assert "Hunter2Api" in exported and "Hunter2Pg" in exported

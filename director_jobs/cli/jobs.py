@@ -20,6 +20,7 @@ from director_jobs.cli.render import (
     iso,
     job_json,
     local,
+    masked_parameters,
     print_json,
     run_json,
     schedule_text,
@@ -482,7 +483,7 @@ def show(app: App, name: str, as_json: bool) -> None:
         print_json(
             {
                 **job_json(job),
-                "effective_parameters": effective,
+                "effective_parameters": masked_parameters(effective),
                 "recent_runs": [run_json(r) for r in recent],
             }
         )
@@ -512,7 +513,7 @@ def show(app: App, name: str, as_json: bool) -> None:
     for key, value in rows:
         click.echo(f"{key + ':':14} {value}")
     click.echo("parameters:")
-    for key, value in effective.items():
+    for key, value in masked_parameters(effective).items():
         marker = "" if key in spec.parameters else "  (default)"
         click.echo(f"  {key} = {value!r}{marker}")
     if recent:
