@@ -72,21 +72,31 @@ def unit_with_exec_start(text: str, binary: Path, extra_args: str = "") -> str:
 # -- the unit file on its own -----------------------------------------------------------------
 
 
-def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("director-jobs.service",),
+        ("director-jobs-oneshot.service",),
+        ("director-jobs-oneshot.timer", "director-jobs-oneshot.service"),  # the timer's unit too
+    ],
+)
+def test_units_pass_systemd_analyze_verify(tmp_path: Path, names: tuple[str, ...]) -> None:
     """`systemd-analyze verify`: exit 0 and no warning at all (typos only warn, rc stays 0)."""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         missing("systemd-analyze", "install: apt-get install systemd")
     assert DIRECTOR_BIN.exists(), DIRECTOR_BIN
-    text = unit_with_exec_start(UNIT.read_text(), DIRECTOR_BIN)
-    try:
-        pwd.getpwnam("director-jobs")
-    except KeyError:  # the service user does not exist here; verify may look it up
-        text = re.sub(r"^(User|Group)=director-jobs$", r"\1=root", text, flags=re.MULTILINE)
-    copy = tmp_path / "director-jobs.service"
-    copy.write_text(text)
+    for name in names:
+        text = (UNIT.parent / name).read_text()
+        if name.endswith(".service"):
+            text = unit_with_exec_start(text, DIRECTOR_BIN)
+        try:
+            pwd.getpwnam("director-jobs")
+        except KeyError:  # the service user does not exist here; verify may look it up
+            text = re.sub(r"^(User|Group)=director-jobs$", r"\1=root", text, flags=re.MULTILINE)
+        (tmp_path / name).write_text(text)
     result = subprocess.run(
-        [analyze, "verify", str(copy)], capture_output=True, text=True, timeout=60
+        [analyze, "verify", str(tmp_path / names[0])], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
