@@ -21,6 +21,7 @@ from director_jobs.period_service import PeriodService
 from director_jobs.schedule import Schedule, first_due, schedule_of
 from director_jobs.sync.service import SyncService
 from director_jobs.sync.spec import RuleSpec
+from director_jobs.upsert import upsert_by_name
 from director_jobs.validation import parse_duration, validate_name, zone
 
 # Retries back off exponentially: 1,000 of them outlast any schedule.
@@ -249,23 +250,24 @@ class JobService:
         dry_run: bool,
     ) -> dict[str, Job]:
         """Insert or replace the file's (validated) jobs; return the jobs stored before."""
-        existing = {job.name: job for job in self.database.jobs.all(connection)}
-        for spec in specs:
-            job = existing.get(spec.name)
-            if job is None:
-                changes.created.append(spec.name)
-                if not dry_run:
-                    self.database.jobs.insert(
-                        connection, spec, now, first_due(self.schedule(spec), now)
-                    )
-            elif job.spec != spec:
-                changes.updated.append(spec.name)
-                if not dry_run:
-                    self.database.jobs.replace(
-                        connection, job, spec, now, self._next_due(job, spec, now)
-                    )
-            else:
-                changes.unchanged.append(spec.name)
+        jobs = self.database.jobs
+        existing = {job.name: job for job in jobs.all(connection)}
+
+        def insert(spec: JobSpec) -> None:
+            if not dry_run:
+                jobs.insert(connection, spec, now, first_due(self.schedule(spec), now))
+
+        def replace(job: Job, spec: JobSpec) -> None:
+            if not dry_run:
+                jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+
+        changes.created, changes.updated, changes.unchanged = upsert_by_name(
+            specs,
+            existing,
+            insert=insert,
+            replace=replace,
+            unchanged=lambda job, spec: job.spec == spec,
+        )
         return existing
 
     def _validate_in_file(self, spec: JobSpec, known_periods: set[str]) -> JobSpec:

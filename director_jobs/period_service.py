@@ -13,6 +13,7 @@ from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, NotFound
 from director_jobs.model import PeriodSpec
 from director_jobs.periods import PeriodDefinition, TimePeriod, resolve_periods
+from director_jobs.upsert import upsert_by_name
 from director_jobs.validation import validate_name
 
 # How far `check` looks back for the start of the current state.
@@ -124,19 +125,13 @@ class PeriodService:
         existing = {p.name: p for p in self.database.periods.all(connection)}
         wanted = {spec.name: spec for spec in specs}
         self.resolve(list({**existing, **wanted}.values()))  # references resolve, no cycles
-        created: list[str] = []
-        updated: list[str] = []
-        same: list[str] = []
-        for spec in specs:
-            old = existing.get(spec.name)
-            if old is None:
-                self.database.periods.insert(connection, spec, now)
-                created.append(spec.name)
-            elif old != spec:
-                self.database.periods.replace(connection, spec, now)
-                updated.append(spec.name)
-            else:
-                same.append(spec.name)
+        periods = self.database.periods
+        created, updated, same = upsert_by_name(
+            specs,
+            existing,
+            insert=lambda spec: periods.insert(connection, spec, now),
+            replace=lambda _old, spec: periods.replace(connection, spec, now),
+        )
         if updated:
             self.database.jobs.undefer_all(connection)  # re-check postponed jobs at once
         self.refresh()

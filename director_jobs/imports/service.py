@@ -17,6 +17,7 @@ from director_jobs.errors import InvalidInput
 from director_jobs.imports.reader import CompiledSource, compile_source, preview_rows, read_source
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.imports.store import ImportStore
+from director_jobs.upsert import upsert_by_name
 from director_jobs.validation import validate_name
 
 
@@ -75,21 +76,12 @@ class ImportService:
         """Create or update `specs` inside a transaction; return (created, updated, unchanged)."""
         for spec in specs:
             self.validate(spec)
-        existing = {s.name: s for s in self.store.sources(connection)}
-        created: list[str] = []
-        updated: list[str] = []
-        same: list[str] = []
-        for spec in specs:
-            old = existing.get(spec.name)
-            if old is None:
-                self.store.insert(connection, spec, now)
-                created.append(spec.name)
-            elif old != spec:
-                self.store.replace(connection, spec, now)
-                updated.append(spec.name)
-            else:
-                same.append(spec.name)
-        return created, updated, same
+        return upsert_by_name(
+            specs,
+            {s.name: s for s in self.store.sources(connection)},
+            insert=lambda spec: self.store.insert(connection, spec, now),
+            replace=lambda _old, spec: self.store.replace(connection, spec, now),
+        )
 
     def prune_in(self, connection: Connection, keep: set[str]) -> list[str]:
         """Delete sources not in `keep` (and their runs); refuse one that a sync rule uses."""

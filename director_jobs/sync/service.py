@@ -19,6 +19,7 @@ from director_jobs.sync.planner import Change, Counts, count, plan_changes
 from director_jobs.sync.rule import CompiledRule, compile_rule
 from director_jobs.sync.rules_store import RuleStore
 from director_jobs.sync.spec import RuleSpec
+from director_jobs.upsert import upsert_by_name
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,12 @@ class SyncService:
                     spec.source,
                     "no import source of that name; define it under [imports.NAME]",
                 )
-        existing = {r.name: r for r in self.rules.all(connection)}
-        created: list[str] = []
-        updated: list[str] = []
-        same: list[str] = []
-        for spec in specs:
-            old = existing.get(spec.name)
-            if old is None:
-                self.rules.insert(connection, spec, now)
-                created.append(spec.name)
-            elif old != spec:
-                self.rules.replace(connection, spec, now)
-                updated.append(spec.name)
-            else:
-                same.append(spec.name)
-        return created, updated, same
+        return upsert_by_name(
+            specs,
+            {r.name: r for r in self.rules.all(connection)},
+            insert=lambda spec: self.rules.insert(connection, spec, now),
+            replace=lambda _old, spec: self.rules.replace(connection, spec, now),
+        )
 
     def prune_in(self, connection: Connection, keep: set[str]) -> list[str]:
         """Delete rules not in `keep`; the objects they created stay (without purge)."""
