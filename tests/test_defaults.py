@@ -1,0 +1,106 @@
+"""Where the embedded database goes when nothing is configured, how it is opened, and how
+logs look on a terminal: real processes, real files, a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import DIRECTOR
+
+from director_jobs.db.database import Database
+from director_jobs.db.engine import SQLITE_BUSY_TIMEOUT_MS
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a user who configured nothing (plus `extra`)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DIRECTOR_JOBS_")
+        and k not in ("STATE_DIRECTORY", "INVOCATION_ID", "XDG_DATA_HOME", "NO_COLOR")
+    }
+    return {**env, "DIRECTOR_JOBS_CONFIG": "", "TZ": "UTC", **extra}
+
+
+def director(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*DIRECTOR, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_default_database_is_created_in_the_users_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = director(clean_env(XDG_DATA_HOME=str(data)), "jobs", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    database = data / "director-jobs" / "jobs.db"
+    assert database.is_file()
+    with sqlite3.connect(database) as connection:  # created *and* migrated
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"jobs", "runs", "alembic_version"} <= tables
+
+
+def test_a_system_service_uses_its_state_directory(tmp_path: Path) -> None:
+    state, data = tmp_path / "state", tmp_path / "data"
+    state.mkdir()
+    env = clean_env(STATE_DIRECTORY=str(state), XDG_DATA_HOME=str(data))
+    result = director(env, "jobs", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert (state / "jobs.db").is_file()
+    assert not (data / "director-jobs" / "jobs.db").exists()
+
+
+def test_sqlite_is_opened_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    database = Database.open(f"sqlite:///{tmp_path / 'jobs.db'}")
+    try:
+        with database.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    finally:
+        database.dispose()
+    assert (mode, timeout) == ("wal", SQLITE_BUSY_TIMEOUT_MS)
+    with sqlite3.connect(tmp_path / "jobs.db") as raw:  # WAL is a property of the file
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def on_a_terminal(env: dict[str, str], *args: str) -> bytes:
+    """What `director ARGS` writes to a pseudo-terminal (stdout and stderr both)."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*DIRECTOR, *args], env=env, stdin=terminal, stdout=terminal, stderr=terminal
+    )
+    os.close(terminal)
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(controller)
+    return output
+
+
+def test_logs_are_coloured_on_a_terminal_and_plain_elsewhere(tmp_path: Path) -> None:
+    env = clean_env(DIRECTOR_JOBS_DATABASE_URL=f"sqlite:///{tmp_path / 'jobs.db'}")
+    coloured = on_a_terminal(env, "-v", "jobs", "execute", "self-check")
+    assert b"Job finished successfully" in coloured
+    assert b"\x1b[" in coloured  # ANSI colour codes
+    plain = director(env, "-v", "jobs", "execute", "self-check")
+    assert plain.returncode == 0 and "Job finished successfully" in plain.stderr
+    assert "\x1b[" not in plain.stderr + plain.stdout
+    no_color = on_a_terminal({**env, "NO_COLOR": "1"}, "-v", "jobs", "execute", "self-check")
+    assert b"Job finished successfully" in no_color and b"\x1b[" not in no_color
