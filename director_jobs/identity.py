@@ -26,16 +26,21 @@ class RunnerIdentity:
         return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()))
 
 
-def process_start(pid: int) -> float | None:
-    """Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22), or None."""
+def stat_fields(pid: int | str) -> list[bytes] | None:
+    """Fields 3 onwards of /proc/PID/stat (state, ppid, pgrp, session, …), or None when gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             data = stat.read()
     except OSError:
         return None
     # The command name (field 2) may contain spaces and ')'; fields resume after the last ')'.
-    fields = data[data.rindex(b")") + 2 :].split()
-    return float(fields[19])  # field 22 overall = index 19 after the first two fields
+    return data[data.rindex(b")") + 2 :].split()
+
+
+def process_start(pid: int) -> float | None:
+    """Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22), or None."""
+    fields = stat_fields(pid)
+    return None if fields is None else float(fields[19])  # field 22 = index 19 from field 3
 
 
 def parse_label(label: str) -> tuple[str, int] | None:

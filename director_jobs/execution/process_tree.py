@@ -6,6 +6,9 @@ import contextlib
 import os
 import signal
 import time
+from typing import Any
+
+from director_jobs.identity import stat_fields
 
 
 def kill_tree(pid: int, *, grace: float = 5.0) -> None:
@@ -21,31 +24,17 @@ def kill_tree(pid: int, *, grace: float = 5.0) -> None:
         family = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         family = []
-    _signal_group(pid, signal.SIGTERM)
-    for process in family:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.send_signal(signal.SIGTERM)
-    _, alive = psutil.wait_procs(family, timeout=grace)
-    _signal_group(pid, signal.SIGKILL)
-    for process in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
-    psutil.wait_procs(alive, timeout=grace)
+    _terminate_then_kill(family, grace, group=pid)
 
 
 def session_members(session: int) -> list[int]:
     """The pids whose session id is `session` (/proc/PID/stat field 6), zombies left out."""
     members = []
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                data = stat.read()
-        except OSError:
-            continue  # ended meanwhile
-        # The command name (field 2) may hold spaces and ')': fields resume after the last ')'.
-        state, _parent, _group, sid = data[data.rindex(b")") + 2 :].split()[:4]
+        fields = stat_fields(entry.name) if entry.name.isdigit() else None
+        if fields is None:
+            continue  # not a process, or ended meanwhile
+        state, _parent, _group, sid = fields[:4]
         if int(sid) == session and state != b"Z":
             members.append(int(entry.name))
     return members
@@ -59,15 +48,26 @@ def kill_session(session: int, *, grace: float = 5.0) -> list[int]:
     for pid in session_members(session):
         with contextlib.suppress(psutil.NoSuchProcess):
             members.append(psutil.Process(pid))
-    for process in members:
+    _terminate_then_kill(members, grace)
+    return [p.pid for p in members]
+
+
+def _terminate_then_kill(processes: list[Any], grace: float, group: int | None = None) -> None:
+    """SIGTERM each (and `group`), wait up to `grace`, SIGKILL the rest; wait once more."""
+    import psutil
+
+    if group is not None:
+        _signal_group(group, signal.SIGTERM)
+    for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
-            process.terminate()
-    _, alive = psutil.wait_procs(members, timeout=grace)
+            process.send_signal(signal.SIGTERM)
+    _, alive = psutil.wait_procs(processes, timeout=grace)
+    if group is not None:
+        _signal_group(group, signal.SIGKILL)
     for process in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
     psutil.wait_procs(alive, timeout=grace)
-    return [p.pid for p in members]
 
 
 def _signal_group(pid: int, signum: int) -> None:
