@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -62,7 +63,7 @@ def seconds(value: str) -> float:
     return total
 
 
-def unit_with_exec_start(text: str, binary: Path, extra_args: str = "") -> str:
+def unit_with_exec_start(text: str, binary: Path | str, extra_args: str = "") -> str:
     """The shipped unit with ExecStart's program replaced (its arguments kept)."""
     pattern = re.compile(rf"^ExecStart={re.escape(SHIPPED_BINARY)} (.*)$", re.MULTILINE)
     assert pattern.search(text), f"ExecStart does not start {SHIPPED_BINARY}"
@@ -249,25 +250,46 @@ def _index(records: list[dict[str, Any]], needle: str, start: int = 0) -> int:
     raise AssertionError(f"no journal line with {needle!r} after line {start}")
 
 
+def container_program() -> tuple[str, str | None]:
+    """What the container's ExecStart runs, and the PYTHONPATH it needs (None: none).
+
+    The unit's PrivateTmp= hides /tmp from the service, and the container's tmpfiles empty
+    it, so a checkout under /tmp (a CI clone may be there) is reached through boot.sh's
+    /mnt/host-tmp instead: the base interpreter runs `-m director_jobs` with the checkout and
+    the venv's packages on PYTHONPATH, since the venv's scripts and its editable-install
+    hook name /tmp paths.
+    """
+    if not (REPO.is_relative_to("/tmp") or DIRECTOR_BIN.is_relative_to("/tmp")):
+        return str(DIRECTOR_BIN), None
+
+    def inside(path: Path) -> Path:
+        return Path("/mnt/host-tmp") / path.relative_to("/tmp")
+
+    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    packages = Path(sysconfig.get_paths()["purelib"])
+    return f"{python} -m director_jobs", f"{inside(REPO)}:{inside(packages)}"
+
+
 def _write_units(unit_dir: Path, database_url: str) -> None:
     """The shipped unit (program path and a short --max-lifetime patched in) + a drop-in."""
     unit_dir.mkdir()
     shipped = UNIT.read_text()
+    program, python_path = container_program()
     (unit_dir / "director-jobs.service").write_text(
-        unit_with_exec_start(shipped, DIRECTOR_BIN, " --max-lifetime 4s")
+        unit_with_exec_start(shipped, program, " --max-lifetime 4s")
     )
     dropin = unit_dir / "director-jobs.service.d"
     dropin.mkdir()
     # What an administrator would put in `systemctl edit director-jobs`. User=root: the test
     # machine has no director-jobs user. WatchdogSec=3: the daemon must ping (every 1.5 s)
     # during its 4 s lives, which the test sees in WatchdogTimestamp.
+    environment = [f"DIRECTOR_JOBS_DATABASE_URL={database_url}"]
+    if python_path is not None:
+        environment.append(f"PYTHONPATH={python_path}")
     (dropin / "test.conf").write_text(
         "[Service]\n"
-        f"Environment=DIRECTOR_JOBS_DATABASE_URL={database_url}\n"
-        "User=root\n"
-        "Group=root\n"
-        "RestartSec=1\n"
-        "WatchdogSec=3\n"
+        + "".join(f"Environment={line}\n" for line in environment)
+        + "User=root\nGroup=root\nRestartSec=1\nWatchdogSec=3\n"
     )
     (unit_dir / TARGET).write_text(
         "[Unit]\n"
