@@ -104,3 +104,15 @@ def test_logs_are_coloured_on_a_terminal_and_plain_elsewhere(tmp_path: Path) -> 
     assert "\x1b[" not in plain.stderr + plain.stdout
     no_color = on_a_terminal({**env, "NO_COLOR": "1"}, "-v", "jobs", "execute", "self-check")
     assert b"Job finished successfully" in no_color and b"\x1b[" not in no_color
+
+
+def test_first_use_says_it_migrates_in_one_line_at_verbose(tmp_path: Path) -> None:
+    """-v: our one "migrating" line, not Alembic's plug-in and revision chatter (--debug)."""
+    env = clean_env(DIRECTOR_JOBS_DATABASE_URL=f"sqlite:///{tmp_path / 'a.db'}")
+    verbose = director(env, "-v", "jobs", "execute", "self-check")
+    assert verbose.returncode == 0, verbose.stderr
+    assert verbose.stderr.count("migrating ") == 1
+    assert "alembic" not in verbose.stderr and "Running upgrade" not in verbose.stderr
+    env = clean_env(DIRECTOR_JOBS_DATABASE_URL=f"sqlite:///{tmp_path / 'b.db'}")
+    debug = director(env, "--debug", "jobs", "execute", "self-check")
+    assert "Running upgrade 0001 -> 0002" in debug.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from sqlalchemy import Connection, text
@@ -55,6 +56,10 @@ def _revision_in(connection: Connection) -> str | None:
 
 def _run_alembic(connection: Connection, revision: str) -> None:
     """Upgrade with Alembic on `connection` (imported here: only migrations pay for it)."""
+    # Alembic's INFO lines (plug-ins as it is imported, "Context impl", each revision) are
+    # detail for --debug; at -v the one "migrating URL from A to B" line says what happens.
+    if not logging.getLogger("director_jobs").isEnabledFor(logging.DEBUG):
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
