@@ -16,8 +16,10 @@ from director_jobs.db.schema import (
     import_runs,
     import_sources,
     runs,
+    sync_rules,
+    sync_runs,
 )
-from director_jobs.housekeeping import Policy, purge
+from director_jobs.housekeeping import Policy, purge, vacuum
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -178,3 +180,76 @@ def test_bad_parameters_are_refused(sqlite_url: str) -> None:
         "director: error: parameters.keep_runs_per_job: invalid value 0: "
         "expected a whole number >= 1"
     )
+
+
+def test_a_running_run_neither_goes_nor_counts_against_the_per_job_limit(
+    database: Database,
+) -> None:
+    older = add_run(database, "c", 2)
+    newest_finished = add_run(database, "c", 1)
+    running = add_run(database, "c", 0.5, status="running")  # the newest of the three
+    removed = purge(database.engine, Policy(keep_runs_days=30, keep_runs_per_job=1), NOW)
+    assert removed.runs == 1
+    assert run_ids(database) == {newest_finished, running}  # the one kept is a finished run
+    assert older not in run_ids(database)
+
+
+def test_sync_runs_older_than_the_cutoff_go(database: Database) -> None:
+    with database.engine.begin() as connection:
+        rule = connection.execute(
+            insert(sync_rules).values(
+                name="hosts",
+                source="cmdb",
+                object_type="host",
+                properties={"object_name": "${host}"},
+                update_policy="merge",
+                purge=False,
+                description="",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        ).inserted_primary_key[0]
+        ids = [
+            connection.execute(
+                insert(sync_runs).values(
+                    rule_id=rule,
+                    started_at=NOW - timedelta(days=age),
+                    finished_at=NOW - timedelta(days=age),
+                    created=0,
+                    modified=0,
+                    deleted=0,
+                )
+            ).inserted_primary_key[0]
+            for age in (45, 31, 29, 1)
+        ]
+    removed = purge(database.engine, Policy(keep_runs_days=30), NOW)
+    assert removed.sync_runs == 2
+    with database.engine.connect() as connection:
+        assert set(connection.execute(select(sync_runs.c.id)).scalars()) == set(ids[2:])
+
+
+def test_vacuum_gives_the_freed_pages_back_on_sqlite(database: Database) -> None:
+    for number in range(300):
+        with database.engine.begin() as connection:
+            connection.execute(
+                insert(runs).values(
+                    job_name=f"noisy-{number % 3}",
+                    job_type="command",
+                    status="success",
+                    trigger="schedule",
+                    attempt=1,
+                    started_at=NOW - timedelta(days=60),
+                    finished_at=NOW - timedelta(days=60),
+                    output="x" * 16_384,  # 16 KiB of output each: about 5 MiB in all
+                )
+            )
+    purge(database.engine, Policy(keep_runs_days=30), NOW)
+    if database.engine.dialect.name != "sqlite":
+        assert vacuum(database.engine) is False  # PostgreSQL's autovacuum does this
+        return
+    with database.engine.connect() as connection:
+        free_before = connection.exec_driver_sql("PRAGMA freelist_count").scalar()
+    assert free_before is not None and free_before > 1000  # 4 KiB pages left empty
+    assert vacuum(database.engine) is True
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA freelist_count").scalar() == 0
