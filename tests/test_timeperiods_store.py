@@ -263,3 +263,34 @@ object Host "web1" { address = "127.0.0.1" }
         p["name"] for p in json.loads(invoke(sqlite_url, "timeperiods", "list", "--json").stdout)
     ]
     assert names == ["holidays", "weekdays", "workhours"]
+
+
+def test_cli_delete_show_and_jobs_next_honour_the_period(sqlite_url: str) -> None:
+    """Through the CLI: a used period is not deleted; show gives 5 windows; next skips nights."""
+    ranges = ("--range", "monday=09:00-17:00", "--range", "tuesday=09:00-17:00")
+    added = invoke(sqlite_url, "timeperiods", "add", "wh", *ranges, "--timezone", "UTC")
+    assert added.exit_code == 0, added.output
+    job = ("--cron", "0 * * * *", "--timezone", "UTC", "--timeperiod", "wh")
+    assert invoke(sqlite_url, "jobs", "add", "hourly", "--type", "self-check", *job).exit_code == 0
+
+    refused = invoke(sqlite_url, "timeperiods", "delete", "wh")
+    assert refused.exit_code == 2
+    assert refused.stderr.strip() == (
+        "director: error: timeperiod: invalid value 'wh': still used by jobs: hourly; "
+        "change them first"
+    )
+
+    shown = json.loads(invoke(sqlite_url, "timeperiods", "show", "wh", "--json").stdout)
+    windows = [tuple(datetime.fromisoformat(t) for t in w) for w in shown["next_windows"]]
+    assert len(windows) == 5
+    for begin, end in windows:
+        assert begin.weekday() in (0, 1) and (begin.hour, begin.minute) == (9, 0)
+        assert end - begin == timedelta(hours=8)
+
+    upcoming = json.loads(invoke(sqlite_url, "jobs", "next", "hourly", "-n", "20", "--json").stdout)
+    starts = [datetime.fromisoformat(t) for t in upcoming]
+    assert len(starts) == 20
+    assert all(s.weekday() in (0, 1) and 9 <= s.hour <= 16 and s.minute == 0 for s in starts)
+    first_evening = next(i for i, s in enumerate(starts) if s.hour == 16)
+    following = starts[first_evening + 1]
+    assert (following.hour, following > starts[first_evening] + timedelta(hours=12)) == (9, True)
