@@ -21,8 +21,10 @@ from director_jobs.systemd import Notifier, Watchdog, watchdog_interval
 log = logging.getLogger("director_jobs.daemon")
 
 # Longest sleep between two looks at the due index: a `jobs trigger`, a new job or a
-# changed schedule is noticed within this time. One indexed query each time.
-TRIGGER_CHECK_SECONDS = 2.0
+# changed schedule is noticed within this time plus one pass. 1.5 s keeps a trigger that
+# lands just after a look within the 2 s we promise (at 2.0 s the worst case was 2.002 s).
+# One indexed query each time.
+TRIGGER_CHECK_SECONDS = 1.5
 # Retry delays while the database is unreachable: 1, 2, 4, … up to 30 s.
 OUTAGE_RETRY_MAX_SECONDS = 30.0
 # The watchdog stops pinging when the main loop has shown no sign of life for this long.
@@ -144,7 +146,7 @@ class Daemon:
         return None
 
     def _loop(self, runner: Runner, beat: Callable[[], None]) -> None:
-        """Run passes when work is due; between them, look at the due index every 2 s."""
+        """Run passes when work is due; between them, look at the due index every 1.5 s."""
         delay = 1.0
         while not self.stop.is_set():
             beat()
