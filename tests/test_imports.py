@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -406,6 +407,7 @@ class HttpsServer:
     base: str
     ca_file: Path
     requests: list[str]
+    authorizations: list[str | None]  # the Authorization header of each request, if any
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -432,7 +434,7 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
             "-subj",
             "/CN=director-jobs test",
             "-addext",
-            "subjectAltName=IP:127.0.0.1",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
         ],
         check=True,
         capture_output=True,
@@ -447,16 +449,29 @@ def https_server(tmp_path: Path) -> Iterator[HttpsServer]:
     cert, key = _self_signed(tmp_path)
     body = (DATA / "hosts.json").read_bytes()
     seen: list[str] = []
+    authorizations: list[str | None] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             seen.append(self.path)
-            if self.path == "/hosts.json":
+            authorizations.append(self.headers.get("Authorization"))
+            if self.path == "/private.json" and self.headers.get("Authorization") not in (
+                "Basic " + base64.b64encode(b"cmdb:s3cret-pw").decode(),
+                "Bearer s3cret-token",
+            ):
+                self.send_error(401, "Unauthorized")
+            elif self.path in ("/hosts.json", "/private.json"):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+            elif self.path == "/to-other-host":
+                self.send_response(302)
+                port = self.server.server_port
+                self.send_header("Location", f"https://localhost:{port}/hosts.json")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif self.path == "/to-plain-http":
                 self.send_response(302)
                 self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/x")
@@ -483,7 +498,9 @@ def https_server(tmp_path: Path) -> Iterator[HttpsServer]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield HttpsServer(f"https://127.0.0.1:{server.server_address[1]}", cert, seen)
+        yield HttpsServer(
+            f"https://127.0.0.1:{server.server_address[1]}", cert, seen, authorizations
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -530,6 +547,74 @@ def test_http_500_fails_the_import_job_naming_the_source(
     )
     assert "ERROR: import source 'api'" in output
     assert count_rows(db.engine, import_runs) == 0
+
+
+def test_basic_and_bearer_authentication(
+    https_server: HttpsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"{https_server.base}/private.json"
+    common = {"url": url, "pointer": "/data/host~1list", "ca_file": str(https_server.ca_file)}
+    password_file = tmp_path / "password"
+    password_file.write_text("s3cret-pw\n")
+    rows = read(json_source(**common, user="cmdb", password_file=str(password_file)))
+    assert [r["hostname"] for r in rows] == ["web01", "web02", "db01"]
+    monkeypatch.setenv("CMDB_TOKEN", "s3cret-token")
+    assert len(read(json_source(**common, token_env="CMDB_TOKEN"))) == 3
+
+    monkeypatch.setenv("CMDB_TOKEN", "wrong-token")
+    message = read_error(json_source(**common, token_env="CMDB_TOKEN"))
+    assert message == f"import source 'api': '{url}' answered HTTP 401 Unauthorized"
+    assert "wrong-token" not in message
+    monkeypatch.delenv("CMDB_TOKEN")
+    message = read_error(json_source(**common, token_env="CMDB_TOKEN"))
+    assert message == "import source 'api': token_env: environment variable 'CMDB_TOKEN' is not set"
+
+
+def test_credentials_are_not_sent_on_to_another_host(
+    https_server: HttpsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CMDB_TOKEN", "s3cret-token")
+    spec = json_source(
+        url=f"{https_server.base}/to-other-host",
+        pointer="/data/host~1list",
+        ca_file=str(https_server.ca_file),
+        token_env="CMDB_TOKEN",
+    )
+    assert len(read(spec)) == 3  # fetched from https://localhost:PORT/hosts.json
+    assert https_server.requests == ["/to-other-host", "/hosts.json"]
+    assert https_server.authorizations == ["Bearer s3cret-token", None]
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "expected"),
+    [
+        ({"user": "cmdb"}, "user", "basic authentication needs user and a password source"),
+        ({"password_env": "X"}, "user", "basic authentication needs user and a password source"),
+        (
+            {"user": "a", "password_env": "X", "token_env": "Y"},
+            "token_file",
+            "give a user and password, or a token, not both",
+        ),
+        ({"token_env": "A", "token_file": "/t"}, "token_env", "give token_file or token_env"),
+        ({"user": "a:b", "password_env": "X"}, "user", "expected a user name without ':'"),
+    ],
+)
+def test_bad_json_credentials_are_refused_at_definition_time(
+    settings: dict[str, Any], field: str, expected: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_source(json_source(url="https://cmdb.example.com/hosts.json", **settings))
+    assert caught.value.field == f"imports.api.settings.{field}"
+    assert caught.value.expected == expected
+
+
+def test_credentials_are_only_sent_over_https() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_source(json_source(url="http://cmdb.example.com/h.json", token_env="T"))
+    assert str(caught.value) == (
+        "imports.api.settings.url: invalid value 'http://cmdb.example.com/h.json': "
+        "credentials are only sent over https"
+    )
 
 
 def test_a_redirect_from_https_to_http_is_refused(https_server: HttpsServer) -> None:

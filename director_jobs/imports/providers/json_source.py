@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import ssl
@@ -17,15 +18,30 @@ from director_jobs.errors import InvalidInput
 from director_jobs.imports.errors import ProviderError
 from director_jobs.imports.providers.base import Provider
 from director_jobs.imports.providers.json_pointer import parse_pointer, resolve_pointer
+from director_jobs.imports.providers.secrets import read_secret
 
 DEFAULT_TIMEOUT = 30.0
 
 
 class JsonProvider(Provider):
-    """Settings: path or url, pointer (''), ca_file, verify_tls (true), timeout (30 s)."""
+    """Settings: path or url, pointer (''), ca_file, verify_tls (true), timeout (30 s), and for
+    https only either `user` with password_file/password_env (basic authentication) or
+    token_file/token_env (a bearer token)."""
 
     name = "json"
-    optional = ("path", "url", "pointer", "ca_file", "verify_tls", "timeout")
+    optional = (
+        "path",
+        "url",
+        "pointer",
+        "ca_file",
+        "verify_tls",
+        "timeout",
+        "user",
+        "password_file",
+        "password_env",
+        "token_file",
+        "token_env",
+    )
 
     def check(self) -> None:
         """Exactly one of path and url; an http(s) URL; a well-formed pointer."""
@@ -42,6 +58,40 @@ class JsonProvider(Provider):
         self.ca_file = self.path("ca_file")
         self.verify_tls = self.flag("verify_tls", True)
         self.timeout = self.seconds("timeout", DEFAULT_TIMEOUT)
+        self._check_credentials()
+
+    def _check_credentials(self) -> None:
+        """Basic (user + one password source) or bearer (one token source), https only."""
+        self.user = self.text("user")
+        self.password_file = self.path("password_file")
+        self.password_env = self.text("password_env")
+        self.token_file = self.path("token_file")
+        self.token_env = self.text("token_env")
+        password = self.password_file is not None or self.password_env is not None
+        token = self.token_file is not None or self.token_env is not None
+        where = self.where
+        if self.user is not None and (":" in self.user or not self.user):
+            raise InvalidInput(f"{where}.user", self.user, "expected a user name without ':'")
+        if self.password_file is not None and self.password_env is not None:
+            raise InvalidInput(
+                f"{where}.password_env", self.password_env, "give password_file or password_env"
+            )
+        if self.token_file is not None and self.token_env is not None:
+            raise InvalidInput(f"{where}.token_env", self.token_env, "give token_file or token_env")
+        if (self.user is not None) != password:
+            raise InvalidInput(
+                f"{where}.user", self.user, "basic authentication needs user and a password source"
+            )
+        if password and token:
+            raise InvalidInput(
+                f"{where}.token_file", "***", "give a user and password, or a token, not both"
+            )
+        if (password or token) and urllib.parse.urlsplit(self.url or "").scheme != "https":
+            raise InvalidInput(
+                f"{where}.url",
+                self.url or self.settings.get("path"),
+                "credentials are only sent over https",
+            )
 
     def _check_url(self, url: str) -> None:
         """http(s), a host, a numeric port, and no credentials (which urllib cannot send)."""
@@ -89,6 +139,15 @@ class JsonProvider(Provider):
                 )
             yield row
 
+    def _authorization(self) -> str | None:
+        """The Authorization header, read now (a secret file may change between runs)."""
+        if self.user is not None:
+            password = read_secret(self.password_file, self.password_env, "password") or ""
+            pair = base64.b64encode(f"{self.user}:{password}".encode()).decode("ascii")
+            return f"Basic {pair}"
+        token = read_secret(self.token_file, self.token_env, "token")
+        return None if token is None else f"Bearer {token}"
+
     def _origin(self) -> str:
         """The file or the masked URL, for messages."""
         return repr(str(self.file)) if self.file is not None else repr(mask_url(self.url or ""))
@@ -120,14 +179,16 @@ class JsonProvider(Provider):
             urllib.request.HTTPSHandler(context=context),
             _NoDowngradeRedirects(),
         )
-        request = urllib.request.Request(
-            self.url,
-            headers={"Accept": "application/json", "User-Agent": f"director-jobs/{__version__}"},
-        )
+        headers = {"Accept": "application/json", "User-Agent": f"director-jobs/{__version__}"}
+        secret = self._authorization()
+        if secret is not None:
+            headers["Authorization"] = secret
+        request = urllib.request.Request(self.url, headers=headers)
         try:
             with opener.open(request, timeout=self.timeout) as response:
                 return bytes(response.read())
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response (and its socket) open
             raise ProviderError(f"{self._origin()} answered HTTP {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
             raise ProviderError(f"cannot fetch {self._origin()}: {_reason(exc.reason)}") from None
@@ -159,7 +220,11 @@ class _NoDowngradeRedirects(urllib.request.HTTPRedirectHandler):
             raise ProviderError(
                 f"refused a redirect (HTTP {code}) from https to {mask_url(newurl)}"
             )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        old_host = urllib.parse.urlsplit(req.full_url).netloc.lower()
+        if new is not None and urllib.parse.urlsplit(newurl).netloc.lower() != old_host:
+            new.remove_header("Authorization")  # credentials are for the host they name
+        return new
 
 
 def mask_url(url: str) -> str:
