@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from director_jobs.db.schema import object_changes, objects, sync_rules, sync_runs
@@ -89,18 +89,7 @@ class ObjectStore:
     def history(self, object_type: str, name: str, limit: int = 20) -> list[ChangeRecord]:
         """The newest changes of one object, newest first."""
         query = (
-            select(
-                object_changes.c.sync_run_id,
-                sync_rules.c.name,
-                sync_runs.c.finished_at,
-                object_changes.c.object_type,
-                object_changes.c.name,
-                object_changes.c.action,
-                object_changes.c.before,
-                object_changes.c.after,
-            )
-            .join(sync_runs, sync_runs.c.id == object_changes.c.sync_run_id)
-            .join(sync_rules, sync_rules.c.id == sync_runs.c.rule_id)
+            _changes_query()
             .where(object_changes.c.object_type == object_type, object_changes.c.name == name)
             .order_by(object_changes.c.id.desc())
             .limit(limit)
@@ -111,18 +100,7 @@ class ObjectStore:
     def changes_of_run(self, sync_run_id: int) -> list[ChangeRecord]:
         """Every change a sync run made, in the order made."""
         query = (
-            select(
-                object_changes.c.sync_run_id,
-                sync_rules.c.name,
-                sync_runs.c.finished_at,
-                object_changes.c.object_type,
-                object_changes.c.name,
-                object_changes.c.action,
-                object_changes.c.before,
-                object_changes.c.after,
-            )
-            .join(sync_runs, sync_runs.c.id == object_changes.c.sync_run_id)
-            .join(sync_rules, sync_rules.c.id == sync_runs.c.rule_id)
+            _changes_query()
             .where(object_changes.c.sync_run_id == sync_run_id)
             .order_by(object_changes.c.id)
         )
@@ -232,3 +210,21 @@ class ObjectStore:
         for chunk in chunks(history, INSERT_CHUNK):
             connection.execute(recording, list(chunk))
         return sync_run_id
+
+
+def _changes_query() -> Select[Any]:
+    """Changes with their sync run's rule and end time, in ChangeRecord's field order."""
+    return (
+        select(
+            object_changes.c.sync_run_id,
+            sync_rules.c.name,
+            sync_runs.c.finished_at,
+            object_changes.c.object_type,
+            object_changes.c.name,
+            object_changes.c.action,
+            object_changes.c.before,
+            object_changes.c.after,
+        )
+        .join(sync_runs, sync_runs.c.id == object_changes.c.sync_run_id)
+        .join(sync_rules, sync_rules.c.id == sync_runs.c.rule_id)
+    )
