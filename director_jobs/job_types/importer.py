@@ -30,11 +30,7 @@ class ImportJob(JobType):
 
     def check(self, params: dict[str, Any]) -> None:
         """The source is a valid name or "*"."""
-        if params["source"] != ALL:
-            try:
-                validate_name(params["source"], "parameters.source")
-            except InvalidInput as exc:
-                raise InvalidInput(exc.field, exc.value, f'{exc.expected}, or "*"') from None
+        check_name_or_all(params["source"], "parameters.source")
 
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
         """Import each source; collect failures and raise them together at the end."""
@@ -81,6 +77,15 @@ def _names(service: ImportService, wanted: str) -> list[str]:
     if wanted not in names:
         raise JobFailed(f"import source {wanted!r} does not exist")
     return [wanted]
+
+
+def check_name_or_all(value: str, field: str) -> None:
+    """`value` is "*" or a valid name; InvalidInput names `field` otherwise."""
+    if value != ALL:
+        try:
+            validate_name(value, field)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.field, exc.value, f'{exc.expected}, or "*"') from None
 
 
 def failure_text(failures: list[str], total: int, what: str) -> str:

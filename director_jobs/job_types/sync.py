@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from director_jobs.errors import DirectorJobsError, InvalidInput
+from director_jobs.errors import DirectorJobsError
 from director_jobs.job_types.base import JobContext, JobFailed, JobResult, JobType, Parameter
-from director_jobs.job_types.importer import ALL, failure_text, open_job_database
+from director_jobs.job_types.importer import (
+    ALL,
+    check_name_or_all,
+    failure_text,
+    open_job_database,
+)
 from director_jobs.sync.service import SyncService
-from director_jobs.validation import validate_name
 
 
 class SyncJob(JobType):
@@ -28,11 +32,7 @@ class SyncJob(JobType):
 
     def check(self, params: dict[str, Any]) -> None:
         """The rule is a valid name or "*"."""
-        if params["rule"] != ALL:
-            try:
-                validate_name(params["rule"], "parameters.rule")
-            except InvalidInput as exc:
-                raise InvalidInput(exc.field, exc.value, f'{exc.expected}, or "*"') from None
+        check_name_or_all(params["rule"], "parameters.rule")
 
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
         """Run each rule in its own transaction; collect failures and raise them at the end."""
