@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from director_jobs.errors import ConfigError
@@ -96,3 +98,13 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
     return engine
+
+
+@contextlib.contextmanager
+def connected(engine: Engine, connection: Connection | None) -> Iterator[Connection]:
+    """The caller's connection (inside its transaction), else a short one of our own."""
+    if connection is not None:
+        yield connection
+    else:
+        with engine.connect() as own:
+            yield own

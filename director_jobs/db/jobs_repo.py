@@ -10,6 +10,7 @@ from sqlalchemy import Row, and_, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import jobs, runs
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
 from director_jobs.model import Job, JobSpec, RunStatus, Trigger
@@ -116,11 +117,8 @@ class JobRepository:
     def get(self, name: str, connection: Connection | None = None) -> Job:
         """Return the job `name` or raise NotFound."""
         query = select(jobs).where(jobs.c.name == name)
-        if connection is not None:
-            row = connection.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
+        with connected(self.engine, connection) as on:
+            row = on.execute(query).first()
         if row is None:
             raise NotFound(f"job: no job named {name!r}")
         return job_from_row(row)
@@ -128,10 +126,8 @@ class JobRepository:
     def all(self, connection: Connection | None = None) -> list[Job]:
         """Every job, by name."""
         query = select(jobs).order_by(jobs.c.name)
-        if connection is not None:
-            return [job_from_row(r) for r in connection.execute(query)]
-        with self.engine.connect() as own:
-            return [job_from_row(r) for r in own.execute(query)]
+        with connected(self.engine, connection) as on:
+            return [job_from_row(r) for r in on.execute(query)]
 
     def delete(self, name: str) -> None:
         """Delete a job that is not running; its run history stays (by name)."""

@@ -9,6 +9,7 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import jobs, time_periods
 from director_jobs.errors import AlreadyExists, NotFound
 from director_jobs.model import PeriodSpec
@@ -50,10 +51,8 @@ class PeriodRepository:
     def all(self, connection: Connection | None = None) -> list[PeriodSpec]:
         """Every period, by name."""
         query = select(time_periods).order_by(time_periods.c.name)
-        if connection is not None:
-            return [period_from_row(r) for r in connection.execute(query)]
-        with self.engine.connect() as own:
-            return [period_from_row(r) for r in own.execute(query)]
+        with connected(self.engine, connection) as on:
+            return [period_from_row(r) for r in on.execute(query)]
 
     def get(self, name: str) -> PeriodSpec:
         """The period `name`, or NotFound."""

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.types import TypeDecorator
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import import_rows, import_run_rows, import_runs, import_sources
 from director_jobs.errors import NotFound
 from director_jobs.imports.reader import ImportData
@@ -101,19 +102,14 @@ class ImportStore:
     def sources(self, connection: Connection | None = None) -> list[SourceSpec]:
         """Every source, by name."""
         query = select(import_sources).order_by(import_sources.c.name)
-        if connection is not None:
-            return [source_from_row(r) for r in connection.execute(query)]
-        with self.engine.connect() as own:
-            return [source_from_row(r) for r in own.execute(query)]
+        with connected(self.engine, connection) as on:
+            return [source_from_row(r) for r in on.execute(query)]
 
     def get(self, name: str, connection: Connection | None = None) -> SourceSpec:
         """The source `name`, or NotFound."""
         query = select(import_sources).where(import_sources.c.name == name)
-        if connection is not None:
-            row = connection.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
+        with connected(self.engine, connection) as on:
+            row = on.execute(query).first()
         if row is None:
             raise NotFound(f"imports: no import source named {name!r}")
         return source_from_row(row)

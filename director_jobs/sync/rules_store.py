@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import sync_rules
 from director_jobs.errors import NotFound
 from director_jobs.sync.spec import RuleSpec, UpdatePolicy
@@ -51,10 +52,8 @@ class RuleStore:
     def all(self, connection: Connection | None = None) -> list[RuleSpec]:
         """Every rule, by name."""
         query = select(sync_rules).order_by(sync_rules.c.name)
-        if connection is not None:
-            return [rule_from_row(r) for r in connection.execute(query)]
-        with self.engine.connect() as own:
-            return [rule_from_row(r) for r in own.execute(query)]
+        with connected(self.engine, connection) as on:
+            return [rule_from_row(r) for r in on.execute(query)]
 
     def get(self, name: str, connection: Connection | None = None) -> RuleSpec:
         """The rule `name`, or NotFound."""
@@ -67,11 +66,8 @@ class RuleStore:
     def _row(self, name: str, connection: Connection | None) -> Row[Any]:
         """The table row of rule `name`."""
         query = select(sync_rules).where(sync_rules.c.name == name)
-        if connection is not None:
-            row = connection.execute(query).first()
-        else:
-            with self.engine.connect() as own:
-                row = own.execute(query).first()
+        with connected(self.engine, connection) as on:
+            row = on.execute(query).first()
         if row is None:
             raise NotFound(f"sync: no sync rule named {name!r}")
         return row
