@@ -9,7 +9,7 @@ from typing import Any
 
 from director_jobs.errors import InvalidInput
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, PeriodSpec
-from director_jobs.toml_text import toml_key, toml_value
+from director_jobs.toml_text import checked_table, section_tables, toml_key, toml_value
 from director_jobs.validation import parse_duration, parse_non_negative_int
 
 JOB_KEYS = (
@@ -49,22 +49,14 @@ def parse_jobs(data: Mapping[str, Any]) -> list[JobSpec]:
             raise InvalidInput(
                 key, data[key], f"unknown section; expected {', '.join(TOP_LEVEL_KEYS)}"
             )
-    tables = data.get("jobs", {})
-    if not isinstance(tables, dict):
-        raise InvalidInput("jobs", tables, "expected tables like [jobs.my-job]")
+    tables = section_tables(data, "jobs", "my-job")
     return [job_spec(name, table) for name, table in tables.items()]
 
 
 def job_spec(name: str, table: Any) -> JobSpec:
     """One `[jobs.NAME]` table as a JobSpec."""
     where = f"jobs.{name}"
-    if not isinstance(table, dict):
-        raise InvalidInput(where, table, "expected a table")
-    for key in table:
-        if key not in JOB_KEYS:
-            raise InvalidInput(
-                f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(JOB_KEYS)}"
-            )
+    table = checked_table(where, table, JOB_KEYS)
     if "type" not in table:
         raise InvalidInput(f"{where}.type", None, "every job needs a type")
 
@@ -153,21 +145,11 @@ PERIOD_KEYS = ("display_name", "ranges", "includes", "excludes", "prefer_include
 
 def parse_periods(data: Mapping[str, Any]) -> list[PeriodSpec]:
     """Turn the `[timeperiods.NAME]` tables into PeriodSpecs (shape only)."""
-    tables = data.get("timeperiods", {})
-    if not isinstance(tables, dict):
-        raise InvalidInput("timeperiods", tables, "expected tables like [timeperiods.workhours]")
+    tables = section_tables(data, "timeperiods", "workhours")
     specs = []
     for name, table in tables.items():
         where = f"timeperiods.{name}"
-        if not isinstance(table, dict):
-            raise InvalidInput(where, table, "expected a table")
-        for key in table:
-            if key not in PERIOD_KEYS:
-                raise InvalidInput(
-                    f"{where}.{key}",
-                    table[key],
-                    f"unknown key; expected one of {', '.join(PERIOD_KEYS)}",
-                )
+        table = checked_table(where, table, PERIOD_KEYS)
         ranges = table.get("ranges", {})
         if not isinstance(ranges, dict) or not all(isinstance(v, str) for v in ranges.values()):
             raise InvalidInput(

@@ -1,12 +1,35 @@
-"""Writing TOML for `director export`: keys quoted when needed, JSON-like values."""
+"""TOML definitions files: reading their `[section.NAME]` tables, and writing TOML for
+`director export` (keys quoted when needed, JSON-like values)."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from director_jobs.errors import InvalidInput
+
+
+def section_tables(data: Mapping[str, Any], section: str, example: str) -> dict[str, Any]:
+    """The `[section.NAME]` tables of a file, by NAME (none: empty)."""
+    tables = data.get(section, {})
+    if not isinstance(tables, dict):
+        raise InvalidInput(section, tables, f"expected tables like [{section}.{example}]")
+    return tables
+
+
+def checked_table(where: str, table: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """`table` itself, once it is a table holding only `keys`; InvalidInput names the key."""
+    if not isinstance(table, dict):
+        raise InvalidInput(where, table, "expected a table")
+    for key in table:
+        if key not in keys:
+            raise InvalidInput(
+                f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(keys)}"
+            )
+    return table
+
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from director_jobs.errors import InvalidInput
 from director_jobs.imports.spec import SourceSpec
-from director_jobs.toml_text import toml_key, toml_value
+from director_jobs.toml_text import checked_table, section_tables, toml_key, toml_value
 
 SECTION = "imports"
 SOURCE_KEYS = ("provider", "key_column", "description", "settings", "modifiers")
@@ -15,24 +15,14 @@ SOURCE_KEYS = ("provider", "key_column", "description", "settings", "modifiers")
 
 def parse_sources(data: Mapping[str, Any]) -> list[SourceSpec]:
     """Turn the `[imports.NAME]` tables into SourceSpecs (ImportService.validate checks meaning)."""
-    tables = data.get(SECTION, {})
-    if not isinstance(tables, dict):
-        raise InvalidInput(SECTION, tables, "expected tables like [imports.cmdb]")
+    tables = section_tables(data, SECTION, "cmdb")
     return [_source(name, table) for name, table in tables.items()]
 
 
 def _source(name: str, table: Any) -> SourceSpec:
     """One `[imports.NAME]` table."""
     where = f"{SECTION}.{name}"
-    if not isinstance(table, dict):
-        raise InvalidInput(where, table, "expected a table")
-    for key in table:
-        if key not in SOURCE_KEYS:
-            raise InvalidInput(
-                f"{where}.{key}",
-                table[key],
-                f"unknown key; expected one of {', '.join(SOURCE_KEYS)}",
-            )
+    table = checked_table(where, table, SOURCE_KEYS)
     for key in ("provider", "key_column"):
         if not isinstance(table.get(key), str) or not table[key]:
             raise InvalidInput(f"{where}.{key}", table.get(key), "expected a non-empty string")

@@ -8,7 +8,7 @@ from typing import Any
 from director_jobs.errors import InvalidInput
 from director_jobs.sync.mapping import flatten_properties
 from director_jobs.sync.spec import RuleSpec, UpdatePolicy
-from director_jobs.toml_text import toml_key, toml_value
+from director_jobs.toml_text import checked_table, section_tables, toml_key, toml_value
 
 SECTION = "sync_rules"
 RULE_KEYS = (
@@ -24,22 +24,14 @@ RULE_KEYS = (
 
 def parse_rules(data: Mapping[str, Any]) -> list[RuleSpec]:
     """Turn the `[sync_rules.NAME]` tables into RuleSpecs (SyncService.validate checks meaning)."""
-    tables = data.get(SECTION, {})
-    if not isinstance(tables, dict):
-        raise InvalidInput(SECTION, tables, "expected tables like [sync_rules.hosts]")
+    tables = section_tables(data, SECTION, "hosts")
     return [_rule(name, table) for name, table in tables.items()]
 
 
 def _rule(name: str, table: Any) -> RuleSpec:
     """One `[sync_rules.NAME]` table."""
     where = f"{SECTION}.{name}"
-    if not isinstance(table, dict):
-        raise InvalidInput(where, table, "expected a table")
-    for key in table:
-        if key not in RULE_KEYS:
-            raise InvalidInput(
-                f"{where}.{key}", table[key], f"unknown key; expected one of {', '.join(RULE_KEYS)}"
-            )
+    table = checked_table(where, table, RULE_KEYS)
     for key in ("source", "object_type"):
         if not isinstance(table.get(key), str) or not table[key]:
             raise InvalidInput(f"{where}.{key}", table.get(key), "expected a non-empty string")
