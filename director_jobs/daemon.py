@@ -13,6 +13,7 @@ from types import FrameType
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs import exit_codes
+from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DatabaseUnavailable
 from director_jobs.memory_guard import MemoryGuard
 from director_jobs.runner import Runner
@@ -164,8 +165,13 @@ class Daemon:
                     self._next = runner.database.jobs.next_due()
                 self._outage_over()
                 delay = 1.0
-            except DBAPIError as exc:
-                self._outage(exc, delay)
+            except Exception as exc:  # the loop outlives any one failure
+                if isinstance(exc, DBAPIError) and is_outage(exc):
+                    self._outage(exc, delay)
+                else:
+                    # Not the database being away: a statement it refused, or our own bug.
+                    # Jobs contain their own failures, so this is rare; keep going slowly.
+                    log.error("main loop failed, retrying in %.0f s", delay, exc_info=True)
                 self._sleep(delay, beat)
                 delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)
                 continue
@@ -227,8 +233,8 @@ class Daemon:
         if self._outage_since is None:
             self._outage_since = datetime.now().astimezone()
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if isinstance(exc, DBAPIError) and exc.orig is not None:
-                message = str(exc.orig).strip().splitlines()[0]
+            if isinstance(exc, DBAPIError):
+                message = first_line(exc)
             log.error("database unavailable: %s; retrying with back-off", message)
         self.notifier.status(
             f"database unavailable since {self._outage_since:%H:%M:%S}; retrying in {retry_in:.0f}s"

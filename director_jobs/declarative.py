@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,12 @@ def load_file(path: Path) -> dict[str, Any]:
         raise InvalidInput("file", str(path), f"cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput("file", str(path), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; e.g. a UTF-16 file or a binary one
+        raise InvalidInput(
+            "file", str(path), f"TOML must be UTF-8 text; byte {exc.start}: {exc.reason}"
+        ) from None
+    except RecursionError:
+        raise InvalidInput("file", str(path), "arrays or tables nested too deeply") from None
 
 
 def parse_jobs(data: Mapping[str, Any]) -> list[JobSpec]:
@@ -104,8 +111,13 @@ def _memory_limit(value: Any, field: str) -> float | None:
     """A per-job memory limit in MiB (> 0), or None."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidInput(field, value, "expected a number of MiB greater than zero")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise InvalidInput(field, value, "expected a finite number of MiB greater than zero")
     return float(value)
 
 

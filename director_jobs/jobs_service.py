@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound, UnknownJobType
 from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
+from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
 from director_jobs.model import Job, JobSpec, PeriodSpec
 from director_jobs.period_service import PeriodService
@@ -22,11 +24,14 @@ from director_jobs.schedule import Schedule, first_due, schedule_of
 from director_jobs.sync.service import SyncService
 from director_jobs.sync.spec import RuleSpec
 from director_jobs.upsert import upsert_by_name
-from director_jobs.validation import parse_duration, validate_name, zone
+from director_jobs.validation import parse_duration, refuse_unstorable, validate_name, zone
 
 # Retries back off exponentially: 1,000 of them outlast any schedule.
 MAX_RETRIES = 1000
 MAX_CRON_LENGTH = 255  # the column's size
+# Shortest interval: a pass and its records take milliseconds; below a second a job
+# would only ever be "late" and fill the history with skipped slots.
+MIN_INTERVAL_SECONDS = 1
 
 # `jobs next` and period look-ahead stop after this many steps, so a schedule whose
 # slots never fall inside the period cannot loop forever.
@@ -41,6 +46,19 @@ class Changes:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """What a job may refer to while a file that defines them all is applied."""
+
+    timeperiods: set[str]
+    import_sources: set[str]
+    sync_rules: set[str]
+
+    def of(self, kind: ReferenceKind) -> set[str]:
+        """The names of definitions of `kind`."""
+        return self.import_sources if kind is ReferenceKind.IMPORT_SOURCE else self.sync_rules
 
 
 @dataclass
@@ -70,22 +88,26 @@ class JobService:
         self.default_timezone = default_timezone
         self.periods = periods
 
-    def validate(self, spec: JobSpec, known_periods: set[str] | None = None) -> JobSpec:
+    def validate(self, spec: JobSpec, known: KnownNames | None = None) -> JobSpec:
         """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it.
 
-        `known_periods` replaces the look-up of the time period (for `apply`, which
-        defines periods and jobs together). Returns the spec as it is stored: a
-        top-level null parameter means "the default" and is left out.
+        `known` replaces the look-up of the time period, import sources and sync rules
+        the job names (for `apply`, which defines them together with the jobs). Returns
+        the spec as it is stored: a top-level null parameter means "the default" and is
+        left out.
         """
         spec = dataclasses.replace(
             spec, parameters={k: v for k, v in spec.parameters.items() if v is not None}
         )
         _reject_nested_nulls(spec.parameters, "parameters")
         validate_name(spec.name)
-        self.registry.validated(spec.type, spec.parameters)
+        for field_name in ("type", "parameters", "cron", "timezone", "description", "tags"):
+            refuse_unstorable(getattr(spec, field_name), field_name)
+        job_type, params = self.registry.validated(spec.type, spec.parameters)
+        self._validate_references(job_type.references(params), known)
         self._validate_schedule(spec)
         if spec.timeperiod is not None:
-            self._validate_period(spec.timeperiod, known_periods)
+            self._validate_period(spec.timeperiod, known.timeperiods if known else None)
         parse_duration(spec.timeout, "timeout")
         parse_duration(spec.retry_delay, "retry_delay", allow_zero=True)
         if (
@@ -94,8 +116,9 @@ class JobService:
             or not 0 <= spec.retries <= MAX_RETRIES
         ):
             raise InvalidInput("retries", spec.retries, f"expected a whole number 0-{MAX_RETRIES}")
-        if spec.memory_limit is not None and spec.memory_limit <= 0:
-            raise InvalidInput("memory_limit", spec.memory_limit, "expected MiB greater than zero")
+        limit = spec.memory_limit
+        if limit is not None and (not math.isfinite(limit) or limit <= 0):
+            raise InvalidInput("memory_limit", limit, "expected a finite number of MiB above zero")
         for tag in spec.tags:
             validate_name(tag, "tags")
         return spec
@@ -106,13 +129,46 @@ class JobService:
             raise InvalidInput(
                 "cron", spec.cron, "give either an interval or a cron expression, not both"
             )
-        if spec.interval is not None:
-            parse_duration(spec.interval, "interval")
-        if spec.cron is not None and len(spec.cron) > MAX_CRON_LENGTH:
-            raise InvalidInput("cron", spec.cron, f"expected at most {MAX_CRON_LENGTH} characters")
+        if (
+            spec.interval is not None
+            and parse_duration(spec.interval, "interval") < MIN_INTERVAL_SECONDS
+        ):
+            raise InvalidInput(
+                "interval", spec.interval, f"expected at least {MIN_INTERVAL_SECONDS} s"
+            )
+        if spec.cron is not None:
+            if len(spec.cron) > MAX_CRON_LENGTH:
+                raise InvalidInput(
+                    "cron", spec.cron, f"expected at most {MAX_CRON_LENGTH} characters"
+                )
+            if not spec.cron.isascii():
+                raise InvalidInput("cron", spec.cron, "expected ASCII digits, names and * , - /")
         if spec.timezone is not None:
             zone(spec.timezone)
-        self.schedule(spec)  # parses the cron expression
+        schedule = self.schedule(spec)  # parses the cron expression
+        now = self.clock.now()
+        if spec.cron is not None and schedule is not None and schedule.next_after(now) is None:
+            raise InvalidInput("cron", spec.cron, "never fires (no such date)")
+
+    def _validate_references(self, references: list[Reference], known: KnownNames | None) -> None:
+        """Every import source and sync rule the parameters name must exist."""
+        for reference in references:
+            if known is not None:
+                names = known.of(reference.kind)
+            elif reference.kind is ReferenceKind.IMPORT_SOURCE:
+                names = set(ImportService(self.database.engine, self.clock).names())
+            else:
+                names = set(SyncService(self.database.engine, self.clock).names())
+            if reference.name not in names:
+                section = (
+                    "imports" if reference.kind is ReferenceKind.IMPORT_SOURCE else "sync_rules"
+                )
+                raise InvalidInput(
+                    reference.field,
+                    reference.name,
+                    f"no {reference.kind} of that name; define it first ([{section}.NAME] "
+                    "in a file for `director apply`)",
+                )
 
     def _validate_period(self, name: str, known_periods: set[str] | None) -> None:
         """The time period must exist (in `known_periods`, or in the database)."""
@@ -226,7 +282,14 @@ class JobService:
                 changes.created, changes.updated, changes.unchanged = sync.apply_in(
                     connection, rules, now
                 )
-            specs = [self._validate_in_file(spec, known_periods) for spec in specs]
+            known = KnownNames(
+                known_periods,
+                {s.name for s in sources}
+                if prune
+                else {s.name for s in imports.store.sources(connection)},
+                {r.name for r in rules} if prune else {r.name for r in sync.rules.all(connection)},
+            )
+            specs = [self._validate_in_file(spec, known) for spec in specs]
             existing = self._apply_jobs(connection, specs, now, report.jobs, dry_run)
             if prune:
                 stale = [job for name, job in sorted(existing.items()) if name not in seen]
@@ -270,11 +333,11 @@ class JobService:
         )
         return existing
 
-    def _validate_in_file(self, spec: JobSpec, known_periods: set[str]) -> JobSpec:
+    def _validate_in_file(self, spec: JobSpec, known: KnownNames) -> JobSpec:
         """Validate one job of a file; errors name it (`jobs.NAME.field`), as parse errors do."""
         where = f"jobs.{spec.name}"
         try:
-            return self.validate(spec, known_periods)
+            return self.validate(spec, known)
         except InvalidInput as exc:
             field = where if exc.field == "name" else f"{where}.{exc.field}"
             raise InvalidInput(field, exc.value, exc.expected) from None

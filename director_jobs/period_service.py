@@ -14,7 +14,7 @@ from director_jobs.errors import InvalidInput, NotFound
 from director_jobs.model import PeriodSpec
 from director_jobs.periods import PeriodDefinition, TimePeriod, resolve_periods
 from director_jobs.upsert import upsert_by_name
-from director_jobs.validation import validate_name
+from director_jobs.validation import refuse_unstorable, validate_name
 
 # How far `check` looks back for the start of the current state.
 LOOKBACK = timedelta(days=366)
@@ -81,6 +81,8 @@ class PeriodService:
     def validate(self, spec: PeriodSpec) -> None:
         """Check the name (the rest is checked when resolving with the others)."""
         validate_name(spec.name)
+        refuse_unstorable(spec.ranges, f"timeperiods.{spec.name}.ranges")
+        refuse_unstorable(spec.display_name or "", f"timeperiods.{spec.name}.display_name")
         for field_name, names in (("includes", spec.includes), ("excludes", spec.excludes)):
             for name in names:
                 validate_name(name, field_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -14,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
+from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
 from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
@@ -31,6 +33,9 @@ log = logging.getLogger("director_jobs.runner")
 
 # Due jobs read per query; a pass reads again until nothing is left.
 BATCH_SIZE = 100
+# A job that cannot even be started (its stored data trips the runner) is tried again
+# after this long, so that it neither loops every pass nor is forgotten.
+UNSTARTABLE_RETRY_SECONDS = 300
 
 
 class ActivePeriod(Protocol):
@@ -64,6 +69,21 @@ class CurrentRun:
 
 def _nothing() -> None:
     """The default hook."""
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """One attempt that has ended, with everything its record needs."""
+
+    job: Job
+    run_id: int
+    trigger: Trigger
+    attempt: int
+    started: datetime
+    finished: datetime
+    duration: float
+    outcome: Outcome
+    output: str
 
 
 @dataclass
@@ -140,8 +160,52 @@ class Runner:
             for job in batch:
                 if self.stop_requested.is_set():
                     break
-                self._start_if_allowed(job, report)
+                self._start_contained(job, report)
         return self.seconds_until_next_work()
+
+    def _start_contained(self, job: Job, report: PassReport) -> None:
+        """Start one due job; whatever its data does to us fails that job, not the pass.
+
+        Only an outage propagates (the daemon waits for the database). Anything else
+        raised before the job could be claimed (a stored schedule or period that no
+        longer parses, a statement refused for the job's data) is recorded as an error
+        run and the job is looked at again after UNSTARTABLE_RETRY_SECONDS.
+        """
+        try:
+            self._start_if_allowed(job, report)
+        except DBAPIError as exc:
+            if is_outage(exc):
+                raise
+            self._fail_unstartable(job, f"the database refused it: {first_line(exc)}", report)
+        except Exception as exc:
+            log.debug("cannot start %s", job.name, exc_info=True)
+            self._fail_unstartable(job, f"{type(exc).__name__}: {exc}", report)
+
+    def _fail_unstartable(self, job: Job, reason: str, report: PassReport) -> None:
+        """Record that `job` could not be started, and postpone it (never loop on it)."""
+        now = self.clock.now()
+        error = f"could not start the job: {reason}"
+        log.error("job %s: %s", job.name, error, extra=job_extra(job.name, job.spec.type, None))
+        retry_at = now + timedelta(seconds=UNSTARTABLE_RETRY_SECONDS)
+        with self.database.engine.begin() as connection:
+            if not self.database.jobs.postpone_unclaimed(connection, job.id, retry_at):
+                return  # another runner claimed it meanwhile: theirs to run
+            self.database.runs.record(
+                connection,
+                job_id=job.id,
+                job_name=job.name,
+                job_type=job.spec.type,
+                status=RunStatus.ERROR.value,
+                trigger=(job.pending_trigger or Trigger.SCHEDULE).value,
+                attempt=job.attempt + 1,
+                scheduled_for=job.next_due_at,
+                started_at=now,
+                finished_at=now,
+                duration_seconds=0.0,
+                error=error,
+                runner=self.identity.label,
+            )
+        report.statuses.append((job.name, RunStatus.ERROR))
 
     def seconds_until_next_work(self) -> float | None:
         """Seconds until the earliest due job (0 when one is due now), or None when none is."""
@@ -227,39 +291,64 @@ class Runner:
         self.current = CurrentRun(job.name, run_id, started_monotonic)
         try:
             outcome = self._attempt(job, run_id, output)
+        except Exception as exc:  # our own bug while running one job must not stop the runner
+            log.exception("run %d of %s failed inside the runner", run_id, job.name, extra=extra)
+            outcome = Outcome(RunStatus.ERROR, None, f"runner error: {type(exc).__name__}: {exc}")
         finally:
             self.current = None
-        duration = self.clock.monotonic() - started_monotonic
-        record = functools.partial(
-            self._record,
+        finished = FinishedRun(
             job,
             run_id,
             trigger,
             attempt,
             started,
             self.clock.now(),
-            duration,
+            self.clock.monotonic() - started_monotonic,
             outcome,
             output.text(),
         )
-        try:
-            record()
-        except DBAPIError:
-            # Keep the result (the job stays claimed by us) and store it when the database is back.
-            self._unrecorded.append(record)
-            raise
+        outcome = self._store(finished)
         level = logging.INFO if outcome.status is RunStatus.SUCCESS else logging.ERROR
         log.log(
             level,
             "job %s finished: %s in %.2f s%s",
             job.name,
             outcome.status,
-            duration,
+            finished.duration,
             f": {outcome.error}" if outcome.error else "",
             extra=job_extra(job.name, job.spec.type, run_id, outcome.status.value),
         )
         self.after_job()
         return outcome.status
+
+    def _store(self, finished: FinishedRun) -> Outcome:
+        """Record a finished run; return the outcome as stored.
+
+        An outage keeps the result (the job stays claimed by us) for the next pass and
+        raises. A statement the database refuses is no outage: the run is stored as an
+        error naming the reason, without its output, and the runner goes on. (Text is
+        made storable before it is sent, so that is a last resort.)
+        """
+        try:
+            self._record(finished)
+            return finished.outcome
+        except DBAPIError as exc:
+            if is_outage(exc):
+                self._unrecorded.append(functools.partial(self._record, finished))
+                raise
+            reason = first_line(exc)
+        except Exception as exc:  # a value the driver cannot even bind (e.g. a huge integer)
+            reason = f"{type(exc).__name__}: {exc}"
+        detail = f": {finished.outcome.error}" if finished.outcome.error else ""
+        error = f"the result of this run could not be stored ({reason[:500]}){detail}"
+        log.error("run %d of %s: %s", finished.run_id, finished.job.name, error)
+        fallback = dataclasses.replace(
+            finished,
+            outcome=Outcome(RunStatus.ERROR, None, error),
+            output="[output not kept: it could not be stored]",
+        )
+        self._record(fallback)
+        return fallback.outcome
 
     @property
     def unrecorded_count(self) -> int:
@@ -301,40 +390,36 @@ class Runner:
             return execute_in_child(job_type, params, context)
         return execute_in_process(job_type, params, context)
 
-    def _record(
-        self,
-        job: Job,
-        run_id: int,
-        trigger: Trigger,
-        attempt: int,
-        started: datetime,
-        finished: datetime,
-        duration: float,
-        outcome: Outcome,
-        output: str,
-    ) -> None:
+    def _record(self, finished: FinishedRun) -> None:
         """Store the outcome and the job's next due time, in one transaction."""
+        job, outcome = finished.job, finished.outcome
         next_due, next_attempt, pending = self.after_attempt(
-            job, started, finished, outcome.status, attempt, trigger
+            job,
+            finished.started,
+            finished.finished,
+            outcome.status,
+            finished.attempt,
+            finished.trigger,
         )
         with self.database.engine.begin() as connection:
             self.database.runs.finish(
                 connection,
-                run_id,
+                finished.run_id,
                 status=outcome.status,
-                finished_at=finished,
-                duration=duration,
+                finished_at=finished.finished,
+                duration=finished.duration,
                 exit_code=outcome.exit_code,
                 error=outcome.error,
-                output=output,
+                output=finished.output,
             )
             self.database.jobs.release(
                 connection,
                 job.id,
-                run_id,
+                finished.run_id,
                 next_due_at=next_due,
                 attempt=next_attempt,
                 pending_trigger=pending,
+                now=finished.finished,
             )
 
     def after_attempt(
@@ -474,6 +559,7 @@ class Runner:
                     next_due_at=next_due,
                     attempt=next_attempt,
                     pending_trigger=pending,
+                    now=now,
                 )
         log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
 

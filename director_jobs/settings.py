@@ -55,6 +55,12 @@ def read_config_file(path: Path | None, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"config: cannot read {str(path)!r}: it is a directory") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {str(path)!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; e.g. a UTF-16 file or a binary one
+        raise ConfigError(
+            f"config: {str(path)!r} is not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"config: {str(path)!r} nests arrays or tables too deeply") from None
     for key, value in data.items():
         if key not in FILE_KEYS:
             raise ConfigError(

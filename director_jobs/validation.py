@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from director_jobs.errors import InvalidInput
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?", re.IGNORECASE)
+# ASCII digits only: \d alone would take '١٥' or full-width '１５' as 15.
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?", re.IGNORECASE | re.ASCII)
 # Longest duration accepted anywhere (10 years): far beyond any sensible interval or
 # timeout, and small enough that adding it to a date never overflows.
 MAX_DURATION_SECONDS = 10 * 366 * 86400
@@ -31,7 +33,7 @@ def parse_duration(value: str | int | float, field: str, *, allow_zero: bool = F
     >>> parse_duration("1h30m", "interval")
     5400.0
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidInput(field, value, "expected a duration such as 90, 90s, 15m, 2h or 1d")
     if isinstance(value, int | float):
         seconds = float(value)
@@ -57,16 +59,12 @@ def parse_duration(value: str | int | float, field: str, *, allow_zero: bool = F
 
 
 def parse_non_negative_int(value: object, field: str) -> int:
-    """Return `value` as an int >= 0."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
+    """Return `value` (a whole number, not its text) as an int >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(field, value, "expected a whole number >= 0")
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(field, value, "expected a whole number >= 0") from None
-    if number < 0:
+    if value < 0:
         raise InvalidInput(field, value, "expected a whole number >= 0")
-    return number
+    return value
 
 
 @lru_cache(maxsize=256)
@@ -80,3 +78,67 @@ def zone(name: str, field: str = "timezone") -> ZoneInfo:
         raise InvalidInput(
             field, name, "expected an IANA time zone such as Europe/Berlin"
         ) from None
+
+
+# Parameters and definitions nest tables and lists this deep at most: real ones need 3
+# or 4; thousands would overflow Python's recursion while storing or printing them.
+MAX_NESTING = 32
+
+
+def refuse_too_deep(value: object, field: str, depth: int = 0) -> None:
+    """Raise InvalidInput when lists and tables in `value` nest deeper than MAX_NESTING."""
+    if depth > MAX_NESTING:
+        raise InvalidInput(field, "…", f"nested deeper than {MAX_NESTING} levels")
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        for item in value:
+            refuse_too_deep(item, field, depth + 1)
+
+
+# What no backend stores in a text column: NUL (PostgreSQL refuses it) and lone
+# surrogates (not encodable as UTF-8: they reach a str through JSON's "\ud800" escapes
+# or through surrogateescape-decoded bytes). A Python str never holds a valid pair.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def has_unstorable(text: str) -> bool:
+    """True when `text` holds a NUL or a lone surrogate."""
+    return "\x00" in text or (not text.isascii() and _UNSTORABLE.search(text) is not None)
+
+
+def storable(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD, so that any backend stores it."""
+    return _UNSTORABLE.sub(REPLACEMENT, text) if has_unstorable(text) else text
+
+
+def storable_data(value: Any) -> Any:
+    """`value` (JSON-like) with every string, keys included, made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): storable_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_data(v) for v in value]
+    return value
+
+
+def refuse_unstorable(value: object, field: str) -> None:
+    """Raise InvalidInput naming the place where `value` (JSON-like) holds unstorable text.
+
+    Definitions are refused rather than cleaned: a NUL or a lone surrogate in a name,
+    a parameter or a description is a mistake the user should see, not a silent change.
+    """
+    if isinstance(value, str):
+        if has_unstorable(value):  # repr() shows them as \x00 and \ud800
+            raise InvalidInput(
+                field, value, "contains a NUL character or a lone surrogate (invalid Unicode)"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unstorable(key, f"{field} (a key)")
+            refuse_unstorable(item, f"{field}.{key}")
+    elif isinstance(value, list | tuple):
+        for position, item in enumerate(value):
+            refuse_unstorable(item, f"{field}[{position}]")

@@ -7,7 +7,7 @@ import subprocess
 import time
 from typing import Any
 
-from director_jobs.job_types.base import JobContext, JobResult, JobType, Parameter
+from director_jobs.job_types.base import JobContext, JobFailed, JobResult, JobType, Parameter
 
 
 class HangJob(JobType):
@@ -90,7 +90,31 @@ class AllocateJob(JobType):
         return JobResult(summary=f"held {len(held)} bytes")
 
 
+class PoisonJob(JobType):
+    """Logs and fails with text no database stores as it is (NUL, lone surrogates)."""
+
+    name = "poison"
+    description = "unstorable text"
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        context.logger.info("log \x00 line \ud800")
+        raise JobFailed("bad \x00 and \udcff\ud800 here")
+
+
+class HugeExitJob(JobType):
+    """Succeeds with an exit code no INTEGER column holds."""
+
+    name = "huge-exit"
+    description = "reports exit code 2**70"
+    runs_in_child = False
+
+    def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
+        return JobResult(exit_code=2**70)
+
+
 TEST_TYPES = {
+    "poison": "jobtypes_for_tests:PoisonJob",
+    "huge-exit": "jobtypes_for_tests:HugeExitJob",
     "allocate": "jobtypes_for_tests:AllocateJob",
     "sleep": "jobtypes_for_tests:SleepJob",
     "hang": "jobtypes_for_tests:HangJob",

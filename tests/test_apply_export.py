@@ -455,6 +455,76 @@ def test_an_error_in_a_file_names_the_job(db_url: str, tmp_path: Path) -> None:
             id="job-not-a-table",
         ),
         pytest.param(
+            """\
+            [jobs.a]
+            type = "self-check"
+            interval = [1]
+            """,
+            "director: error: jobs.a.interval: invalid value [1]: "
+            "expected a duration such as 90, 90s, 15m, 2h or 1d",
+            id="interval-a-list",
+        ),
+        pytest.param(
+            """\
+            [jobs.a]
+            type = "self-check"
+            retries = '2'
+            """,
+            "director: error: jobs.a.retries: invalid value '2': expected a whole number >= 0",
+            id="retries-a-string",
+        ),
+        pytest.param(
+            """\
+            [jobs.a]
+            type = "self-check"
+            description = "a\\u0000b"
+            """,
+            "director: error: jobs.a.description: invalid value 'a\\x00b': contains a NUL "
+            "character or a lone surrogate (invalid Unicode)",
+            id="nul-in-description",
+        ),
+        pytest.param(
+            """\
+            [jobs.a]
+            type = "command"
+            parameters = { command = "true", env = { PGPASSWORD = "s3cret\\u0000" } }
+            """,
+            "director: error: jobs.a.parameters.env.PGPASSWORD: invalid value 's3cret\\x00': "
+            "contains a NUL character or a lone surrogate (invalid Unicode)",
+            id="nul-in-a-parameter",
+        ),
+        pytest.param(
+            """\
+            [timeperiods.p]
+            ranges = { monday = "09:00-17:00\\u0000" }
+            """,
+            "director: error: timeperiods.p.ranges.monday: invalid value '09:00-17:00\\x00': "
+            "contains a NUL character or a lone surrogate (invalid Unicode)",
+            id="nul-in-a-range",
+        ),
+        pytest.param(
+            """\
+            [imports.s]
+            provider = "csv"
+            key_column = "host"
+            settings = { path = "/srv/hosts.csv\\u0000" }
+            """,
+            "director: error: imports.s.settings.path: invalid value '/srv/hosts.csv\\x00': "
+            "contains a NUL character or a lone surrogate (invalid Unicode)",
+            id="nul-in-a-source-setting",
+        ),
+        pytest.param(
+            "[jobs.a]\ntype = 'self-check'\nparameters = { message = "
+            + "[" * 5000
+            + "]" * 5000
+            + " }\n",
+            re.compile(
+                r"director: error: file: invalid value '.*/jobs\.toml': "
+                r"arrays or tables nested too deeply"
+            ),
+            id="nested-5000-deep",
+        ),
+        pytest.param(
             "jobs = [1, 2]\n",
             "director: error: jobs: invalid value [1, 2]: expected tables like [jobs.my-job]",
             id="jobs-not-tables",
@@ -473,6 +543,31 @@ def test_bad_files_change_nothing(
         assert line == expected
     else:
         assert expected.fullmatch(line), line
+    assert jobs_json(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        pytest.param('[jobs.a]\ntype = "self-check"\n'.encode("utf-16"), "byte 0", id="utf-16"),
+        pytest.param(b'[jobs.a]\ntype = "\xff"\n', "byte 17", id="latin-1-byte"),
+        pytest.param(bytes(range(128, 256)), "byte 0", id="binary"),
+    ],
+)
+def test_a_file_that_is_not_utf8_changes_nothing(
+    db_url: str, tmp_path: Path, data: bytes, reason: str
+) -> None:
+    ok(invoke(db_url, "jobs", "add", "existing", "--type", "self-check", "--interval", "1h"))
+    before = jobs_json(db_url)
+    path = tmp_path / "jobs.toml"
+    path.write_bytes(data)
+
+    line = one_error_line(apply(db_url, path))
+
+    assert line == (
+        f"director: error: file: invalid value '{path}': TOML must be UTF-8 text; "
+        f"{reason}: invalid start byte"
+    )
     assert jobs_json(db_url) == before
 
 

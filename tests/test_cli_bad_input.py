@@ -510,6 +510,117 @@ CASES = [
         err("parameters.grace_period: invalid value nan: expected a finite number"),
         id="config-deploy-nan-grace",
     ),
+    # text no database stores, numbers and nesting Python cannot read back
+    pytest.param(
+        [*ADD, "self-check", "--parameters", '{"message": "\\ud800"}'],
+        USAGE,
+        err(
+            "parameters.message: invalid value '\\ud800': contains a NUL character or a lone "
+            "surrogate (invalid Unicode)"
+        ),
+        id="parameters-lone-surrogate",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--parameters", '{"message": "a\\u0000b"}'],
+        USAGE,
+        err(
+            "parameters.message: invalid value 'a\\x00b': contains a NUL character or a lone "
+            "surrogate (invalid Unicode)"
+        ),
+        id="parameters-nul",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--description", "a\udcffb"],
+        USAGE,
+        err(
+            "description: invalid value 'a\\udcffb': contains a NUL character or a lone "
+            "surrogate (invalid Unicode)"
+        ),
+        id="description-lone-surrogate",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--parameters", '{"message": ' + "1" * 5000 + "}"],
+        USAGE,
+        err(
+            "parameters: invalid value '<5013 characters>': cannot be read: Exceeds the limit "
+            "(4300 digits) for integer string conversion: value has 5000 digits"
+        ),
+        id="parameters-5000-digits",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--parameters", '{"message": ' + "[" * 5000 + "]" * 5000 + "}"],
+        USAGE,
+        err("parameters: invalid value '<10013 characters>': nested deeper than 32 levels"),
+        id="parameters-5000-nested-lists",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--parameters", '{"message": ' + "[" * 40 + "]" * 40 + "}"],
+        USAGE,
+        err("parameters: invalid value '…': nested deeper than 32 levels"),
+        id="parameters-40-nested-lists",
+    ),
+    # numbers and schedules that parse but make no sense
+    pytest.param(
+        [*ADD, "self-check", "--memory-limit", "nan"],
+        USAGE,
+        err("memory_limit: invalid value nan: expected a finite number of MiB above zero"),
+        id="memory-limit-nan",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--memory-limit", "inf"],
+        USAGE,
+        err("memory_limit: invalid value inf: expected a finite number of MiB above zero"),
+        id="memory-limit-inf",
+    ),
+    pytest.param(
+        ["jobs", "run", "--forever", "--max-memory-growth", "nan"],
+        USAGE,
+        err("max-memory-growth: invalid value nan: expected MiB >= 0 (0 = off)"),
+        id="max-memory-growth-nan",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--cron", "0 0 31 2 *"],
+        USAGE,
+        err("cron: invalid value '0 0 31 2 *': never fires (no such date)"),
+        id="cron-never-fires",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--cron", "\u0665 * * * *"],
+        USAGE,
+        err("cron: invalid value '\u0665 * * * *': expected ASCII digits, names and * , - /"),
+        id="cron-arabic-indic-digit",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--interval", "\uff11\uff15m"],
+        USAGE,
+        err(f"interval: invalid value '\uff11\uff15m': {DURATION_RULE}"),
+        id="interval-full-width-digits",
+    ),
+    pytest.param(
+        [*ADD, "self-check", "--interval", "1ms"],
+        USAGE,
+        err("interval: invalid value 0.001: expected at least 1 s"),
+        id="interval-below-a-second",
+    ),
+    # what the parameters name must exist
+    pytest.param(
+        [*ADD, "import", "--parameters", '{"source": "nope"}'],
+        USAGE,
+        err(
+            "parameters.source: invalid value 'nope': no import source of that name; define it "
+            "first ([imports.NAME] in a file for `director apply`)"
+        ),
+        id="import-unknown-source",
+    ),
+    pytest.param(
+        [*ADD, "sync", "--parameters", '{"rule": "nope"}'],
+        USAGE,
+        err(
+            "parameters.rule: invalid value 'nope': no sync rule of that name; define it "
+            "first ([sync_rules.NAME] in a file for `director apply`)"
+        ),
+        id="sync-unknown-rule",
+    ),
     # click's own checks come out as one line too
     pytest.param(
         ["jobs", "history", "--limit", "abc"],
@@ -672,6 +783,15 @@ URL_CASES = [
         id="no-host-default-socket",
     ),
     pytest.param(
+        "postgresql://u:s3cret@127.0.0.1:99999/db",
+        CONFIG,
+        err(
+            "database_url: port 99999 in 'postgresql://u:***@127.0.0.1:99999/db' is not a TCP "
+            "port (expected 1-65535)"
+        ),
+        id="port-out-of-range",
+    ),
+    pytest.param(
         "oracle://u:s3cret@host/db",
         CONFIG,
         err(
@@ -805,7 +925,22 @@ CONFIG_CASES = [
         lambda p: err(f"config: cannot read '{p}': it is a directory"),
         id="directory",
     ),
+    pytest.param(
+        lambda d: write_bytes(d / "binary.toml", bytes(range(256))),
+        lambda p: err(f"config: '{p}' is not UTF-8 text (byte 128: invalid start byte)"),
+        id="binary",
+    ),
+    pytest.param(
+        lambda d: write_bytes(d / "utf16.toml", 'timezone = "UTC"\n'.encode("utf-16")),
+        lambda p: err(f"config: '{p}' is not UTF-8 text (byte 0: invalid start byte)"),
+        id="utf-16",
+    ),
 ]
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 @pytest.mark.parametrize(("make", "message"), CONFIG_CASES)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,11 +23,25 @@ JOB_SECONDS = 5
 
 @dataclass
 class Daemon:
-    """A running `director jobs run --forever` and what it told systemd."""
+    """A running `director jobs run --forever`, what it told systemd and what it logged."""
 
     process: subprocess.Popen[str]
     sock: socket.socket
     messages: list[tuple[float, str]] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        # Read stderr as it comes: a chatty daemon must never block on a full pipe, and
+        # tests wait for log lines (conditions, not sleeps).
+        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._reader.start()
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        with self.process.stderr:
+            for line in self.process.stderr:
+                self.log_lines.append(line)
 
     def collect(self, seconds: float) -> None:
         """Read notifications for `seconds` (or until the daemon exits)."""
@@ -41,7 +56,7 @@ class Daemon:
             for line in data.splitlines():
                 self.messages.append((time.monotonic(), line))
 
-    def wait_for(self, predicate: str, timeout: float = 30) -> None:
+    def wait_for(self, predicate: str, timeout: float = 60) -> None:
         """Collect until a notification starts with `predicate`."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -50,14 +65,25 @@ class Daemon:
             self.collect(0.2)
         raise AssertionError(f"no {predicate!r} in {self.messages}")
 
+    def wait_for_log(self, text: str, timeout: float = 60, count: int = 1) -> None:
+        """Collect notifications until `text` appears in `count` log lines."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if sum(text in line for line in self.log_lines) >= count:
+                return
+            self.collect(0.2)
+        raise AssertionError(f"{text!r} not logged {count} time(s): {''.join(self.log_lines)}")
+
     def finish(self, timeout: float = 60) -> tuple[int, str]:
         """Wait for exit, draining notifications; return (exit code, stderr)."""
         end = time.monotonic() + timeout
         while self.process.poll() is None and time.monotonic() < end:
             self.collect(0.2)
         self.collect(0.3)
-        _, stderr = self.process.communicate(timeout=10)
-        return self.process.returncode, stderr
+        self.process.wait(timeout=10)
+        assert self._reader is not None
+        self._reader.join(timeout=10)
+        return self.process.returncode, "".join(self.log_lines)
 
     def lines(self, prefix: str) -> list[str]:
         return [m for _, m in self.messages if m.startswith(prefix)]
@@ -68,24 +94,29 @@ def start_daemon(tmp_path: Path) -> Iterator[object]:
     started: list[Daemon] = []
 
     def start(
-        url: str, *args: str, watchdog_usec: int | None = 1_000_000, notify: str | None = None
+        url: str,
+        *args: str,
+        watchdog_usec: int | None = 1_000_000,
+        notify: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> Daemon:
         path = str(tmp_path / f"notify-{len(started)}.sock")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
         sock.settimeout(0.2)
-        env = {
+        full_env = {
             **os.environ,
             "DIRECTOR_JOBS_DATABASE_URL": url,
             "NOTIFY_SOCKET": notify or path,
             "TZ": "UTC",
         }
-        env.pop("DIRECTOR_JOBS_CONFIG", None)
+        full_env.pop("DIRECTOR_JOBS_CONFIG", None)
+        full_env.update(env or {})
         if watchdog_usec:
-            env["WATCHDOG_USEC"] = str(watchdog_usec)
+            full_env["WATCHDOG_USEC"] = str(watchdog_usec)
         process = subprocess.Popen(
             [*DIRECTOR, "-v", "jobs", "run", "--forever", *args],
-            env=env,
+            env=full_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -98,7 +129,7 @@ def start_daemon(tmp_path: Path) -> Iterator[object]:
     for daemon in started:
         if daemon.process.poll() is None:
             daemon.process.kill()
-            daemon.process.communicate()
+        daemon.finish(timeout=30)
         daemon.sock.close()
 
 
@@ -127,7 +158,8 @@ def history(url: str) -> list[dict[str, object]]:
 
 def test_notifications_ready_watchdog_status_stopping(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
     add_sleeper(sqlite_url)
-    daemon = start_daemon(sqlite_url)
+    # WATCHDOG_USEC=3 s: a ping every 1.5 s, leaving 1.5 s of slack on a busy machine.
+    daemon = start_daemon(sqlite_url, watchdog_usec=3_000_000)
     daemon.wait_for("READY=1")
     daemon.wait_for("STATUS=running sleeper")
     job_started = next(t for t, m in daemon.messages if m.startswith("STATUS=running sleeper"))
@@ -145,9 +177,9 @@ def test_notifications_ready_watchdog_status_stopping(sqlite_url: str, start_dae
     assert code == 0, stderr
     assert daemon.messages[0][1] == "READY=1"
     pings = [t for t, m in daemon.messages if m == "WATCHDOG=1" and job_started <= t <= job_ended]
-    # WATCHDOG_USEC=1 s: a ping every 0.5 s, also while the 5 s job runs.
-    assert len(pings) >= (JOB_SECONDS / 0.5) * 0.6, daemon.messages
-    assert max(b - a for a, b in itertools.pairwise(pings)) < 1.0
+    # Pings go on while the 5 s job runs, never further apart than the watchdog allows.
+    assert len(pings) >= 2, daemon.messages
+    assert max(b - a for a, b in itertools.pairwise(pings)) < 3.0
     assert daemon.messages[-1][1].startswith("STATUS=stopping") or daemon.lines("STOPPING=1")
     stopping_at = next(i for i, (_, m) in enumerate(daemon.messages) if m == "STOPPING=1")
     assert stopping_at > 0 and not any(
@@ -245,11 +277,13 @@ def test_sigkill_of_the_runner_leaves_no_job_process_and_the_next_runner_recover
     )
     daemon = start_daemon(sqlite_url)
     daemon.wait_for("STATUS=running long")
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_read_pids(pids)) < 2:
+        time.sleep(0.1)  # until the shell and its `sleep` are both there
     daemon.process.send_signal(signal.SIGKILL)
     daemon.finish()
-    shell_pid = int(pids.read_text().split()[0])
-    deadline = time.monotonic() + 10
+    shell_pid = _read_pids(pids)[0]
+    deadline = time.monotonic() + 30
     while _alive(shell_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(shell_pid), "the job's shell outlived the runner (no parent-death signal)"
@@ -259,10 +293,16 @@ def test_sigkill_of_the_runner_leaves_no_job_process_and_the_next_runner_recover
     second.wait_for("STATUS=running long")
     second.process.send_signal(signal.SIGTERM)
     second.finish()
-    statuses = [r["status"] for r in history(sqlite_url)]
-    assert statuses[-1] == "abandoned" and statuses[0] == "stopped", statuses
-    for pid in map(int, pids.read_text().split()):
+    # A slow start on a busy machine may add `skipped` slots of the 1 s interval between.
+    statuses = [r["status"] for r in history(sqlite_url) if r["status"] != "skipped"]
+    assert statuses == ["stopped", "abandoned"], statuses
+    for pid in _read_pids(pids):
         assert not _alive(pid), f"process {pid} left behind"
+
+
+def _read_pids(path: Path) -> list[int]:
+    """The pids a job wrote, one a line (none yet: empty)."""
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def _alive(pid: int) -> bool:
@@ -311,10 +351,13 @@ def test_postgresql_outage_keeps_the_watchdog_alive_and_loses_nothing(
 
         server.pause()
         outage_started = time.monotonic()
+        daemon.wait_for("STATUS=database unavailable since")
         daemon.collect(20)
         pings = [t for t, m in daemon.messages if m == "WATCHDOG=1" and t > outage_started]
-        assert len(pings) >= 20 * 2 * 0.6, "the watchdog went quiet during the outage"
-        assert daemon.lines("STATUS=database unavailable since")
+        # A ping in every 5 s of the outage (every 0.5 s when all is well): never quiet.
+        for window in range(4):
+            start = outage_started + 5 * window
+            assert any(start <= t < start + 5 for t in pings), (window, pings)
         server.resume()
 
         deadline = time.monotonic() + 60
@@ -356,7 +399,8 @@ def test_a_run_that_ends_during_an_outage_is_recorded_when_the_database_is_back(
         daemon = start_daemon(url)
         daemon.wait_for("STATUS=running slow")
         server.pause()  # while the job runs
-        daemon.collect(6)  # the job ends; its result cannot be written
+        # The job ends and its result cannot be written: the daemon says so.
+        daemon.wait_for("STATUS=database unavailable since", timeout=120)
         server.resume()
 
         deadline = time.monotonic() + 60
@@ -377,32 +421,47 @@ def test_a_run_that_ends_during_an_outage_is_recorded_when_the_database_is_back(
         server.stop()
 
 
-def test_sighup_rereads_the_configuration_file(sqlite_url: str, tmp_path: Path) -> None:
+def test_sighup_rereads_the_configuration_file(
+    sqlite_url: str, start_daemon, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "config.toml"
     config.write_text('timezone = "UTC"\n')
     run_director(sqlite_url, "jobs", "add", "later", "--type", "self-check", "--cron", "0 0 1 1 *")
-    env_daemon = subprocess.Popen(
-        [*DIRECTOR, "--config", str(config), "-v", "jobs", "run", "--forever"],
-        env={**os.environ, "DIRECTOR_JOBS_DATABASE_URL": sqlite_url},
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        time.sleep(2)
-        config.write_text('timezone = "Europe/Berlin"\n')
-        env_daemon.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
-        config.write_text("timezone = 42\n")  # a broken file is refused, the old settings stay
-        env_daemon.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
-        env_daemon.send_signal(signal.SIGTERM)
-        _, stderr = env_daemon.communicate(timeout=30)
-    finally:
-        if env_daemon.poll() is None:
-            env_daemon.kill()
-    assert env_daemon.returncode == 0
-    assert "SIGHUP: configuration reloaded" in stderr and "'timezone': 'Europe/Berlin'" in stderr, (
-        stderr
-    )
+    daemon = start_daemon(sqlite_url, env={"DIRECTOR_JOBS_CONFIG": str(config)})
+    daemon.wait_for("READY=1")  # the handlers are installed: SIGHUP no longer kills it
+
+    config.write_text('timezone = "Europe/Berlin"\n')
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_for_log("SIGHUP: configuration reloaded")
+    config.write_text("timezone = 42\n")  # a broken file is refused, the old settings stay
+    daemon.process.send_signal(signal.SIGHUP)
+    daemon.wait_for_log("SIGHUP: configuration not reloaded")
+    daemon.process.send_signal(signal.SIGTERM)
+    code, stderr = daemon.finish()
+
+    assert code == 0, stderr
+    assert "'timezone': 'Europe/Berlin'" in stderr, stderr
     assert "SIGHUP: configuration not reloaded: config: key 'timezone'" in stderr, stderr
+
+
+def test_a_job_printing_nul_bytes_does_not_wedge_the_daemon(db_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL in text: once taken for an outage, it stopped the daemon for good."""
+    for name, command in (("p0", "find /tmp -maxdepth 0 -print0"), ("after", "echo fine")):
+        added = run_director(
+            db_url, "jobs", "add", name, "--type", "command", "--interval", "1h",
+            "--parameters", json.dumps({"command": command}),
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    daemon = start_daemon(db_url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(history(db_url)) < 2:
+        daemon.collect(0.5)
+    daemon.process.send_signal(signal.SIGTERM)
+    code, stderr = daemon.finish()
+
+    assert code == 0, stderr
+    assert sorted((r["job"], r["status"]) for r in history(db_url)) == [
+        ("after", "success"),
+        ("p0", "success"),
+    ], stderr
+    assert "database unavailable" not in stderr

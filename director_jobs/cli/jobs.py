@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import select
 import sys
@@ -161,10 +162,9 @@ def _daemon_options(
     """Validate the --forever options."""
     from director_jobs.daemon import DaemonOptions
 
-    if max_memory_growth < 0:
-        raise InvalidInput("max-memory-growth", max_memory_growth, "expected MiB >= 0 (0 = off)")
-    if max_memory < 0:
-        raise InvalidInput("max-memory", max_memory, "expected MiB >= 0 (0 = off)")
+    for option, value in (("max-memory-growth", max_memory_growth), ("max-memory", max_memory)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidInput(option, value, "expected MiB >= 0 (0 = off)")
     lifetime = parse_duration(max_lifetime, "max-lifetime", allow_zero=True)
     return DaemonOptions(
         stop_timeout=parse_duration(stop_timeout, "stop-timeout", allow_zero=True),

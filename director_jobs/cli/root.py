@@ -98,17 +98,34 @@ class DirectorGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DirectorJobsError as exc:
-            app = ctx.find_object(App)
-            if app is not None and app.trace:
-                import traceback
-
-                traceback.print_exc()
+            _show_traceback(ctx)
             click.echo(f"director: error: {exc}", err=True)
             ctx.exit(exit_code_for(exc))
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            # One line, never the statement or its parameters (they may hold secrets).
+            from director_jobs.db.failures import first_line, is_outage
+
+            _show_traceback(ctx)
+            what = "database unavailable" if is_outage(exc) else "the database refused it"
+            click.echo(f"director: error: {what}: {first_line(exc)}", err=True)
+            ctx.exit(exit_codes.JOB_FAILED)
         finally:
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
+
+
+def _show_traceback(ctx: click.Context) -> None:
+    """Print the current exception's traceback when --trace asked for it."""
+    app = ctx.find_object(App)
+    if app is not None and app.trace:
+        import traceback
+
+        traceback.print_exc()
 
 
 def name_envvars(command: click.Command, path: str) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs.db.engine import build_engine, safe_url
+from director_jobs.db.failures import first_line
 from director_jobs.db.jobs_repo import JobRepository
 from director_jobs.db.migrate import HEAD_REVISION, upgrade
 from director_jobs.db.periods_repo import PeriodRepository
@@ -50,7 +51,7 @@ class Database:
             connection = self.engine.connect()
         except DBAPIError as exc:
             raise DatabaseUnavailable(
-                f"database_url: cannot connect to {safe_url(self.url)!r}: {_first_line(exc)}"
+                f"database_url: cannot connect to {safe_url(self.url)!r}: {first_line(exc)}"
             ) from None
         with connection:
             try:
@@ -64,15 +65,9 @@ class Database:
             return upgrade(self.engine, revision)
         except DBAPIError as exc:
             raise DatabaseUnavailable(
-                f"database_url: migrating {safe_url(self.url)!r} failed: {_first_line(exc)}"
+                f"database_url: migrating {safe_url(self.url)!r} failed: {first_line(exc)}"
             ) from None
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def _first_line(exc: DBAPIError) -> str:
-    """The driver's message, first line only (never the URL, which may hold a password)."""
-    message = str(exc.orig) if exc.orig is not None else type(exc).__name__
-    return message.strip().splitlines()[0] if message.strip() else type(exc).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from director_jobs.errors import ConfigError
+from director_jobs.validation import has_unstorable, storable, storable_data
 
 # How long a SQLite writer waits for another runner's transaction before giving up.
 # Claims and run records are short transactions; 30 s covers a slow disk under load.
@@ -52,6 +54,11 @@ def parse_database_url(url: str) -> URL:
             "database_url: the host part contains '@' (a password with an unescaped '@'?): "
             "write '@' in passwords as %40"
         )
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise ConfigError(
+            f"database_url: port {parsed.port} in {safe_url(parsed)!r} is not a TCP port "
+            "(expected 1-65535)"
+        )
     if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ConfigError(
             f"database_url: unsupported database {parsed.get_backend_name()!r} in "
@@ -72,10 +79,52 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def storable_json(value: Any) -> str:
+    """JSON for a JSON column, with NUL and lone surrogates replaced (PostgreSQL's jsonb
+    refuses both escapes; SQLite would store text that cannot be printed later).
+
+    json.dumps writes pure ASCII, so both can only appear as `\\u0000` and `\\udXXX`
+    escapes; only then, rarely, is the value walked and cleaned.
+    """
+    text = json.dumps(value)
+    if "\\u0000" in text or "\\ud" in text:
+        text = json.dumps(storable_data(value))
+    return text
+
+
+def _storable_parameters(parameters: Any) -> Any:
+    """Statement parameters (a dict, a tuple, or a list of them) with text made storable."""
+    if isinstance(parameters, dict):
+        if any(isinstance(v, str) and has_unstorable(v) for v in parameters.values()):
+            return {k: storable(v) if isinstance(v, str) else v for k, v in parameters.items()}
+        return parameters
+    if isinstance(parameters, tuple):
+        if any(isinstance(v, str) and has_unstorable(v) for v in parameters):
+            return tuple(storable(v) if isinstance(v, str) else v for v in parameters)
+        return parameters
+    if isinstance(parameters, list):
+        cleaned = [_storable_parameters(p) for p in parameters]
+        unchanged = all(a is b for a, b in zip(cleaned, parameters, strict=True))
+        return parameters if unchanged else cleaned
+    return parameters
+
+
+def _clean_text_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    """Last line of defence for every text column: no statement fails for its text.
+
+    Job output, errors and imported rows may hold anything a program printed; what
+    a backend cannot store is replaced here, whichever column it is bound for.
+    """
+    return statement, _storable_parameters(parameters)
+
+
 def build_engine(url: str) -> Engine:
     """Create an engine for `url` without connecting yet."""
     parsed = parse_database_url(url)
-    kwargs: dict[str, Any] = {}
+    # Errors never show statement parameters: they may hold job output or secrets.
+    kwargs: dict[str, Any] = {"hide_parameters": True, "json_serializer": storable_json}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
@@ -97,6 +146,7 @@ def build_engine(url: str) -> Engine:
         raise ConfigError(f"database_url: cannot use {safe_url(parsed)!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "before_cursor_execute", _clean_text_parameters, retval=True)
     return engine
 
 

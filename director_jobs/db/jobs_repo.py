@@ -6,12 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, select, update
+from sqlalchemy import Row, String, and_, case, func, insert, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from director_jobs.db.engine import connected
 from director_jobs.db.schema import jobs, runs
+from director_jobs.db.types import UTCDateTime
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
 from director_jobs.model import Job, JobSpec, RunStatus, Trigger
 
@@ -216,6 +217,16 @@ class JobRepository:
             )
 
     @staticmethod
+    def postpone_unclaimed(connection: Connection, job_id: int, until: datetime) -> bool:
+        """Move an unclaimed job's due time to `until` and drop its trigger; False if claimed."""
+        result = connection.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.claimed_by.is_(None))
+            .values(next_due_at=until, pending_trigger=None, deferred_from=None)
+        )
+        return result.rowcount == 1
+
+    @staticmethod
     def undefer_all(connection: Connection) -> int:
         """Give postponed jobs their original due time back (a time period changed)."""
         result = connection.execute(
@@ -251,7 +262,9 @@ class JobRepository:
             conditions += [jobs.c.disabled.is_(False), jobs.c.next_due_at <= now]
         with self.engine.begin() as connection:
             claimed = connection.execute(
-                update(jobs).where(and_(*conditions)).values(claimed_by=runner, deferred_from=None)
+                update(jobs)
+                .where(and_(*conditions))
+                .values(claimed_by=runner, deferred_from=None, pending_trigger=None)
             )
             if claimed.rowcount != 1:
                 connection.rollback()
@@ -290,17 +303,37 @@ class JobRepository:
         next_due_at: datetime | None,
         attempt: int,
         pending_trigger: Trigger | None,
+        now: datetime,
     ) -> None:
-        """Clear the claim of `run_id` and store the next due time (in the caller's transaction)."""
+        """Clear the claim of `run_id` and store the next due time (in the caller's transaction).
+
+        A `jobs trigger` that arrived while the run was going on (the claim cleared the
+        pending trigger, so a manual one now is new) is kept: the job is due again at
+        `now` and runs once more. The SET clauses are ordered so that both CASEs read the
+        old pending trigger on MySQL too, which evaluates assignments left to right.
+        """
+        triggered_meanwhile = jobs.c.pending_trigger == Trigger.MANUAL.value
         connection.execute(
             update(jobs)
             .where(jobs.c.id == job_id, jobs.c.claimed_run_id == run_id)
-            .values(
-                claimed_by=None,
-                claimed_run_id=None,
-                next_due_at=next_due_at,
-                attempt=attempt,
-                pending_trigger=pending_trigger.value if pending_trigger else None,
+            .ordered_values(
+                (jobs.c.claimed_by, None),
+                (jobs.c.claimed_run_id, None),
+                (
+                    jobs.c.next_due_at,
+                    case(
+                        (triggered_meanwhile, literal(now, UTCDateTime)),
+                        else_=literal(next_due_at, UTCDateTime),
+                    ),
+                ),
+                (jobs.c.attempt, case((triggered_meanwhile, 0), else_=attempt)),
+                (
+                    jobs.c.pending_trigger,
+                    case(
+                        (triggered_meanwhile, Trigger.MANUAL.value),
+                        else_=literal(pending_trigger.value if pending_trigger else None, String),
+                    ),
+                ),
             )
         )
 

@@ -13,6 +13,7 @@ from director_jobs.db.schema import deployments, objects
 from director_jobs.deploy.render import MonitoringObject
 from director_jobs.errors import NotFound
 from director_jobs.model import OUTPUT_TAIL_BYTES
+from director_jobs.validation import storable
 
 
 class DeployStatus(enum.StrEnum):
@@ -43,6 +44,7 @@ class Deployment:
 
 def clip(text: str, limit: int = OUTPUT_TAIL_BYTES) -> str:
     """At most ~`limit` UTF-8 bytes: the head (where icinga2 lists errors) and the tail."""
+    text = storable(text)  # a lone surrogate would not even encode
     data = text.encode("utf-8")
     if len(data) <= limit:
         return text

@@ -12,6 +12,7 @@ from director_jobs.imports.errors import ProviderError, SourceFailed
 from director_jobs.imports.modifiers import Modifier, apply_modifiers, build_modifiers
 from director_jobs.imports.providers import Provider, build_provider
 from director_jobs.imports.spec import SourceSpec
+from director_jobs.validation import has_unstorable, refuse_unstorable, storable, storable_data
 
 MAX_KEY_LENGTH = 255  # import_run_rows.key is VARCHAR(255)
 
@@ -38,6 +39,8 @@ class CompiledSource:
 def compile_source(spec: SourceSpec) -> CompiledSource:
     """Check a definition; InvalidInput names the field as `imports.NAME.…`."""
     where = f"imports.{spec.name}"
+    for field_name in ("key_column", "settings", "modifiers", "description"):
+        refuse_unstorable(getattr(spec, field_name), f"{where}.{field_name}")
     if not isinstance(spec.key_column, str) or not spec.key_column:
         raise InvalidInput(f"{where}.key_column", spec.key_column, "expected a column name")
     provider = build_provider(spec.provider, spec.settings, where)
@@ -61,15 +64,19 @@ def read_source(source: CompiledSource) -> ImportData:
     try:
         for number, row in enumerate(modified_rows(source), start=1):
             key = row_key(row, key_column, number)
+            try:
+                text = canonical_json(row)
+            except (TypeError, ValueError) as exc:
+                raise ProviderError(f"row {number} (key {key!r}) is not JSON data: {exc}") from None
+            if has_unstorable(text):  # NUL or a lone surrogate: no backend keeps them
+                row, key = storable_data(row), storable(key)
+                text = canonical_json(row)
             if key in rows:
                 raise ProviderError(
                     f"duplicate key {key!r} in column {key_column!r} (row {number})"
                 )
-            try:
-                texts[key] = canonical_json(row)
-            except (TypeError, ValueError) as exc:
-                raise ProviderError(f"row {number} (key {key!r}) is not JSON data: {exc}") from None
-            checksums[key] = text_checksum(texts[key])
+            texts[key] = text
+            checksums[key] = text_checksum(text)
             rows[key] = row
     except ProviderError as exc:
         raise SourceFailed(name, str(exc)) from None

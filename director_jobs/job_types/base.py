@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import math
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 from director_jobs.clock import Clock
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.output import OutputTail
+from director_jobs.validation import MAX_NESTING, refuse_too_deep
 
 _TYPE_NAMES = {
     str: "a string",
@@ -50,6 +52,22 @@ class Parameter:
         if isinstance(value, int) and float in self.kinds:
             return True
         return isinstance(value, self.kinds)
+
+
+class ReferenceKind(enum.StrEnum):
+    """Definitions a job's parameters may name, checked when the job is defined."""
+
+    IMPORT_SOURCE = "import source"
+    SYNC_RULE = "sync rule"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One parameter that names another definition, e.g. an import job's `source`."""
+
+    field: str
+    kind: ReferenceKind
+    name: str
 
 
 class JobFailed(DirectorJobsError):
@@ -154,6 +172,10 @@ class JobType(ABC):
     def check(self, params: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Further checks of the merged parameters; raise InvalidInput naming the field."""
 
+    def references(self, params: dict[str, Any]) -> list[Reference]:
+        """Definitions the (merged) parameters name; a job naming a missing one is refused."""
+        return []
+
     @abstractmethod
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult | None:
         """Do the work; raise JobFailed (or any exception) to fail the run."""
@@ -161,15 +183,21 @@ class JobType(ABC):
 
 def parse_parameters_json(text: str) -> dict[str, Any]:
     """Parse `--parameters` JSON into an object, naming the field on error."""
+    # The text is never repeated: parameters may hold a password (env of a command).
+    shown = f"<{len(text)} characters>"
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        # The text is not repeated: parameters may hold a password (env of a command).
         raise InvalidInput(
-            "parameters",
-            f"<{len(text)} characters>",
-            f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "parameters", shown, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise InvalidInput(
+            "parameters", shown, f"nested deeper than {MAX_NESTING} levels"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise InvalidInput("parameters", shown, f"cannot be read: {exc}".split(";")[0]) from None
     if not isinstance(value, dict):
         raise InvalidInput("parameters", text, 'expected a JSON object like {"key": "value"}')
+    refuse_too_deep(value, "parameters")
     return value

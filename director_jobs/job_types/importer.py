@@ -7,7 +7,15 @@ from typing import Any
 from director_jobs.db.database import Database
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.imports.service import ImportService, ImportStatus
-from director_jobs.job_types.base import JobContext, JobFailed, JobResult, JobType, Parameter
+from director_jobs.job_types.base import (
+    JobContext,
+    JobFailed,
+    JobResult,
+    JobType,
+    Parameter,
+    Reference,
+    ReferenceKind,
+)
 from director_jobs.validation import validate_name
 
 ALL = "*"
@@ -31,6 +39,12 @@ class ImportJob(JobType):
     def check(self, params: dict[str, Any]) -> None:
         """The source is a valid name or "*"."""
         check_name_or_all(params["source"], "parameters.source")
+
+    def references(self, params: dict[str, Any]) -> list[Reference]:
+        """The named source (not "*", which means whatever exists when it runs)."""
+        if params["source"] == ALL:
+            return []
+        return [Reference("parameters.source", ReferenceKind.IMPORT_SOURCE, params["source"])]
 
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
         """Import each source; collect failures and raise them together at the end."""

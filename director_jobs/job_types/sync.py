@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from director_jobs.errors import DirectorJobsError
-from director_jobs.job_types.base import JobContext, JobFailed, JobResult, JobType, Parameter
+from director_jobs.job_types.base import (
+    JobContext,
+    JobFailed,
+    JobResult,
+    JobType,
+    Parameter,
+    Reference,
+    ReferenceKind,
+)
 from director_jobs.job_types.importer import (
     ALL,
     check_name_or_all,
@@ -33,6 +41,12 @@ class SyncJob(JobType):
     def check(self, params: dict[str, Any]) -> None:
         """The rule is a valid name or "*"."""
         check_name_or_all(params["rule"], "parameters.rule")
+
+    def references(self, params: dict[str, Any]) -> list[Reference]:
+        """The named rule (not "*", which means whatever exists when it runs)."""
+        if params["rule"] == ALL:
+            return []
+        return [Reference("parameters.rule", ReferenceKind.SYNC_RULE, params["rule"])]
 
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
         """Run each rule in its own transaction; collect failures and raise them at the end."""

@@ -9,7 +9,7 @@ from director_jobs.sync.filter_ast import Expr
 from director_jobs.sync.filter_parser import parse_filter
 from director_jobs.sync.mapping import PropertyMapping
 from director_jobs.sync.spec import OBJECT_TYPES, RuleSpec, UpdatePolicy
-from director_jobs.validation import validate_name
+from director_jobs.validation import refuse_unstorable, validate_name
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ def compile_rule(spec: RuleSpec) -> CompiledRule:
     """Check every field of `spec`; InvalidInput names it."""
     validate_name(spec.name, "sync_rules")
     where = f"sync_rules.{spec.name}"
+    for field_name in ("properties", "filter", "description"):
+        refuse_unstorable(getattr(spec, field_name) or "", f"{where}.{field_name}")
     validate_name(spec.source, f"{where}.source")
     if spec.object_type not in OBJECT_TYPES:
         raise InvalidInput(

@@ -39,6 +39,7 @@ class CsvProvider(Provider):
             ) from None
         # A UTF-8 file written by a spreadsheet often starts with a byte-order mark.
         self.encoding = "utf-8-sig" if codec == "utf-8" else codec
+        self.encoding_shown = codec  # in messages: what the user wrote, not utf-8-sig
         header = self.settings.get("header", True)
         if header is not True and not _names(header):
             raise InvalidInput(
@@ -63,7 +64,7 @@ class CsvProvider(Provider):
             raise ProviderError(f"cannot read {str(self.file)!r}: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:
             raise ProviderError(
-                f"{str(self.file)!r} is not {self.encoding} text "
+                f"{str(self.file)!r} is not {self.encoding_shown} text "
                 f"(byte {exc.start} of a read block: {exc.reason}); set encoding"
             ) from None
 
