@@ -139,7 +139,8 @@ class Runner:
         """Run every job pending now, oldest due first; return seconds until the next work.
 
         A job runs at most once per pass, except retries that come due during it, so a
-        job whose interval is shorter than its run time cannot keep a pass going forever.
+        job whose interval is shorter than its run time (or that triggers itself) cannot
+        keep a pass going forever; a trigger that arrived while it ran waits for the next.
         """
         report = report if report is not None else PassReport()
         self.flush_unrecorded()
@@ -147,12 +148,14 @@ class Runner:
             self.periods.refresh()  # definitions may have changed since the last pass
         self.recover_abandoned()
         pass_started = self.clock.now()
+        started: set[int] = set()
         while not self.stop_requested.is_set():
             now = self.clock.now()
             batch = [
                 job
                 for job in self.database.jobs.due(now, BATCH_SIZE)
-                if job.pending_trigger is not None
+                if job.pending_trigger is Trigger.RETRY
+                or (job.id not in started and job.pending_trigger is not None)
                 or (job.next_due_at is not None and job.next_due_at <= pass_started)
             ]
             if not batch:
@@ -160,6 +163,7 @@ class Runner:
             for job in batch:
                 if self.stop_requested.is_set():
                     break
+                started.add(job.id)
                 self._start_contained(job, report)
         return self.seconds_until_next_work()
 

@@ -458,3 +458,25 @@ def test_no_ansi_escape_codes_when_not_a_terminal(sqlite_url: str) -> None:
         assert "\x1b" not in result.stdout
         assert "\x1b" not in result.stderr
     assert "[ERROR] job j finished: error" in results[0].stderr
+
+
+def test_a_trigger_while_the_job_runs_makes_it_run_once_more(db_url: str) -> None:
+    """The job triggers itself while it runs (as a user could from another shell): the
+    trigger is kept for after the run, and the pass does not loop on it."""
+    trigger_self = " ".join([*DIRECTOR, "jobs", "trigger", "selfie"])
+    director_ok(
+        db_url, "jobs", "add", "selfie", "--type", "command", "--interval", "1d",
+        "--parameters", json.dumps({"command": trigger_self}),
+    )  # fmt: skip
+
+    first = run_director(db_url, "jobs", "run")
+    queued = jobs_json(db_url)[0]
+    second = run_director(db_url, "jobs", "run")
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert queued["next_due"] is not None and queued["running_on"] is None
+    assert [(r["trigger"], r["status"]) for r in history(db_url)] == [
+        ("manual", "success"),
+        ("schedule", "success"),
+    ]

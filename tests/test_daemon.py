@@ -465,3 +465,22 @@ def test_a_job_printing_nul_bytes_does_not_wedge_the_daemon(db_url: str, start_d
         ("p0", "success"),
     ], stderr
     assert "database unavailable" not in stderr
+
+
+def test_a_trigger_while_the_job_runs_is_run_after_it(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
+    add_sleeper(sqlite_url, seconds=3, name="busy")
+    daemon = start_daemon(sqlite_url)
+    daemon.wait_for("STATUS=running busy")
+    triggered = run_director(sqlite_url, "jobs", "trigger", "busy")
+    assert triggered.returncode == 0, triggered.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(history(sqlite_url)) < 2:
+        daemon.collect(0.5)
+    daemon.process.send_signal(signal.SIGTERM)
+    daemon.finish()
+
+    runs = history(sqlite_url)
+    assert [(r["trigger"], r["status"]) for r in runs] == [
+        ("manual", "success"),
+        ("schedule", "success"),
+    ], runs
