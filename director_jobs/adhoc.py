@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.execution.child import execute_in_child
+from director_jobs.execution.containment import Containment
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
 from director_jobs.execution.isolation import Isolation
 from director_jobs.identity import RunnerIdentity
@@ -32,6 +34,9 @@ def execute_adhoc(
     type_name: str,
     params: dict[str, Any],
     timeout: float,
+    *,
+    cancel: threading.Event | None = None,
+    containment: Containment | None = None,
 ) -> tuple[Outcome, float]:
     """Validate, run and record one ad-hoc execution; return the outcome and its duration."""
     # Bad parameters: an error before anything is recorded.
@@ -57,6 +62,11 @@ def execute_adhoc(
         job_extra(name, type_name, run_id),
         output,
     )
+    # As a one-shot run would: in a child that --timeout can kill, unless it cannot hang.
+    in_child = Isolation.BY_TYPE.in_child(job_type)
+    cgroup = None
+    if in_child or job_type.starts_own_process:
+        cgroup = (containment or Containment.detect()).open(run_id, None)
     context = JobContext(
         job_name=name,
         run_id=run_id,
@@ -64,15 +74,20 @@ def execute_adhoc(
         clock=clock,
         output=output,
         timeout=timeout,
+        cancel=cancel or threading.Event(),
         database_url=database.url,
+        cgroup=None if in_child else cgroup,
     )
     log.info("Starting job execution")
     begin = clock.monotonic()
-    # As a one-shot run would: in a child that --timeout can kill, unless it cannot hang.
-    if Isolation.BY_TYPE.in_child(job_type):
-        outcome = execute_in_child(job_type, merged, context)
-    else:
-        outcome = execute_in_process(job_type, merged, context)
+    try:
+        if in_child:
+            outcome = execute_in_child(job_type, merged, context, cgroup=cgroup)
+        else:
+            outcome = execute_in_process(job_type, merged, context)
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
     duration = clock.monotonic() - begin
     with database.engine.begin() as connection:
         database.runs.finish(

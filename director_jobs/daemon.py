@@ -110,7 +110,11 @@ class Daemon:
             runner.after_job = self._check_memory
             self.guard.start(runner.clock.monotonic())
             self._next = self._read_next(runner)
-            log.info("runner %s ready", runner.identity.label)
+            log.info(
+                "runner %s ready; job containment: %s",
+                runner.identity.label,
+                runner.containment.describe(),
+            )
             self.notifier.ready(self.status_text())
             self._loop(runner, beat)
         finally:
@@ -122,6 +126,7 @@ class Daemon:
                 signal.signal(signum, handler)
             if self.runner is not None:
                 self._store_kept_results(self.runner)
+                self.runner.close()
                 self.runner.database.dispose()
             log.info("runner stopped (%s)", reason)
         return exit_codes.OK

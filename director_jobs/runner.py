@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
+import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import FrameType
 from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError
@@ -17,10 +20,13 @@ from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
+from director_jobs.execution.cgroups import JobCgroup, kill_cgroups
 from director_jobs.execution.child import execute_in_child
+from director_jobs.execution.containment import Containment
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
 from director_jobs.execution.isolation import Isolation
 from director_jobs.execution.process_tree import kill_session, kill_tree
+from director_jobs.execution.reaper import Reaper
 from director_jobs.identity import RunnerIdentity, is_alive, parse_label, process_start
 from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
@@ -111,6 +117,7 @@ class Runner:
         periods: PeriodSource | None = None,
         identity: RunnerIdentity | None = None,
         isolation: Isolation = Isolation.BY_TYPE,
+        containment: Containment | None = None,
     ) -> None:
         self.database = database
         self.registry = registry
@@ -119,6 +126,9 @@ class Runner:
         self.periods = periods
         self.identity = identity or RunnerIdentity.current()
         self.isolation = isolation
+        self.containment = containment if containment is not None else Containment.detect()
+        # Kills the running job if this process dies without getting to do it itself.
+        self.reaper = Reaper()
         self.stop_requested = threading.Event()
         self.cancel_current = threading.Event()
         # The daemon's hooks: signs of life while a job runs, and a check after each job.
@@ -377,6 +387,11 @@ class Runner:
             job_type, params = self.registry.validated(job.spec.type, job.spec.parameters)
         except DirectorJobsError as exc:
             return Outcome(RunStatus.ERROR, None, str(exc))
+        in_child = self.isolation.in_child(job_type)
+        # A cgroup for whatever process the job gets: its forked child, or its command.
+        cgroup = None
+        if in_child or job_type.starts_own_process:
+            cgroup = self.containment.open(run_id, job.spec.memory_limit)
         context = JobContext(
             job_name=job.name,
             run_id=run_id,
@@ -388,11 +403,20 @@ class Runner:
             database_url=self.database.url,
             heartbeat=self.heartbeat,
             memory_limit=job.spec.memory_limit,
-            on_process=functools.partial(self._note_process, run_id),
+            on_process=functools.partial(self._note_process, run_id, cgroup),
+            cgroup=None if in_child else cgroup,
         )
-        if self.isolation.in_child(job_type):
-            return execute_in_child(job_type, params, context)
-        return execute_in_process(job_type, params, context)
+        try:
+            if in_child:
+                fds = (self.reaper.write_end,) if self.reaper.write_end is not None else ()
+                return execute_in_child(
+                    job_type, params, context, cgroup=cgroup, close_in_child=fds
+                )
+            return execute_in_process(job_type, params, context)
+        finally:
+            self.reaper.forget()
+            if cgroup is not None:
+                cgroup.remove()
 
     def _record(self, finished: FinishedRun) -> None:
         """Store the outcome and the job's next due time, in one transaction."""
@@ -474,12 +498,18 @@ class Runner:
             runner=self.identity.label,
         )
 
-    def _note_process(self, run_id: int, pid: int) -> None:
-        """Store the job's process with its run, for crash recovery (best effort)."""
+    def _note_process(self, run_id: int, cgroup: JobCgroup | None, pid: int) -> None:
+        """Watch the job's process, and store it with its run for crash recovery.
+
+        The reaper kills it (and its cgroup) should this runner die; the stored pid and
+        cgroups let the next runner on this host find what is left (best effort).
+        """
+        self.reaper.watch(str(cgroup.path) if cgroup else None, pid)
+        folders = [str(folder) for folder in cgroup.folders] if cgroup else []
         try:
-            self.database.runs.set_job_process(run_id, pid, process_start(pid))
+            self.database.runs.set_job_process(run_id, pid, process_start(pid), folders)
         except DBAPIError as exc:
-            log.warning("could not store the process of run %d: %s", run_id, exc.orig)
+            log.warning("could not store the process of run %d: %s", run_id, first_line(exc))
 
     # -- crash recovery --------------------------------------------------------------
 
@@ -496,6 +526,14 @@ class Runner:
                 or is_alive(parsed[0], parsed[1], row.runner_process_start) is not False
             ):
                 continue
+            if row.job_cgroups:
+                killed = kill_cgroups(row.job_cgroups)
+                if killed:
+                    log.warning(
+                        "run %d: killed %s left behind by its dead runner's job",
+                        run.id,
+                        ", ".join(f"process {p}" for p in killed),
+                    )
             self._kill_leftovers(run.id, row.job_pid, row.job_process_start)
             self._abandon(
                 run.id, row.job_id, run.runner or "?", run.attempt, run.started_at, run.trigger
@@ -567,6 +605,10 @@ class Runner:
                 )
         log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
 
+    def close(self) -> None:
+        """Let go of what the runner holds besides the database (the reaper)."""
+        self.reaper.close()
+
     # -- manual runs ---------------------------------------------------------------------
 
     def run_now(self, names: Iterable[str]) -> PassReport:
@@ -574,8 +616,35 @@ class Runner:
         report = PassReport()
         self.recover_abandoned()
         for name in names:
+            if self.stop_requested.is_set():
+                break
             job = self.database.jobs.get(name)
             status = self.execute(job, trigger=Trigger.MANUAL, attempt=1, require_due=False)
             assert status is not None
             report.statuses.append((name, status))
         return report
+
+
+@contextlib.contextmanager
+def stopped_by_signals(*flags: threading.Event) -> Iterator[list[int]]:
+    """For a one-shot run: SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop the job and the pass.
+
+    The handler only sets `flags` (a runner's stop and cancel flags): the running job is
+    killed with its processes and recorded `stopped`, no further job starts, and the
+    caller learns which signal came (the list it is given) to exit with 128 + its
+    number, as shells do.
+    """
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        for flag in flags:
+            flag.set()
+
+    stop_signals = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, on_signal) for signum in stop_signals}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -15,7 +15,10 @@ from director_jobs.validation import zone
 SYSTEM_CONFIG = Path("/etc/director-jobs/config.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/director-jobs")
 DB_FILE_NAME = "jobs.db"
-FILE_KEYS = {"database_url": str, "timezone": str, "log_level": str}
+FILE_KEYS = {"database_url": str, "timezone": str, "log_level": str, "containment": str}
+# How runners hold a job's processes: "auto" (a cgroup per job where the runner may make
+# one, else process groups) or "process-group" (never cgroups).
+CONTAINMENTS = ("auto", "process-group")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Settings:
     timezone: str
     config_file: Path | None
     log_level: str | None = None
+    containment: str = "auto"
 
     def describe(self) -> dict[str, str]:
         """The effective configuration with secrets masked, for the start-up log."""
@@ -35,6 +39,7 @@ class Settings:
             "database_url": safe_url(self.database_url),
             "timezone": self.timezone,
             "config_file": str(self.config_file) if self.config_file else "(none)",
+            "containment": self.containment,
         }
 
 
@@ -72,16 +77,53 @@ def read_config_file(path: Path | None, explicit: bool) -> dict[str, Any]:
 
 
 def default_database_url() -> str:
-    """SQLite in the service's state directory, or in the user's data folder."""
+    """SQLite in the service's state folder, or in the user's data folder.
+
+    The service's folder (systemd's StateDirectory=, /var/lib/director-jobs) wins for the
+    service itself, for root and for members of the folder's group, whenever it exists:
+    an administrator's `director jobs add` must reach the database the daemon reads,
+    never a private one in /root that nothing runs.
+    """
     state = os.environ.get("STATE_DIRECTORY")  # set by systemd for StateDirectory=
     if state:
-        folder = Path(state.split(":")[0])
-    elif os.environ.get("INVOCATION_ID") and os.geteuid() == 0:  # a system unit without it
-        folder = SYSTEM_DATA_DIR
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        folder = Path(base) / "director-jobs"
-    folder.mkdir(parents=True, exist_ok=True)
+        return _sqlite_in(Path(state.split(":")[0]))
+    if _may_use_system_folder():
+        return _sqlite_in(SYSTEM_DATA_DIR)
+    if os.environ.get("INVOCATION_ID") and os.geteuid() == 0:  # a system unit without it
+        return _sqlite_in(SYSTEM_DATA_DIR, create=True)
+    base = os.environ.get("XDG_DATA_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".local" / "share")
+        except RuntimeError:  # no HOME and no passwd entry
+            raise ConfigError(
+                "database_url: no home folder to keep the default database in; "
+                "give --db or DIRECTOR_JOBS_DATABASE_URL"
+            ) from None
+    return _sqlite_in(Path(base) / "director-jobs", create=True)
+
+
+def _may_use_system_folder() -> bool:
+    """The service's folder exists, and this is root, its owner or a member of its group."""
+    try:
+        folder = SYSTEM_DATA_DIR.stat()
+    except OSError:
+        return False
+    if os.geteuid() in (0, folder.st_uid):
+        return True
+    return folder.st_gid in os.getgroups() and (SYSTEM_DATA_DIR / DB_FILE_NAME).exists()
+
+
+def _sqlite_in(folder: Path, *, create: bool = False) -> str:
+    """The URL of jobs.db in `folder` (made first with `create`); ConfigError if it cannot be."""
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"database_url: cannot create the default folder {str(folder)!r}: "
+                f"{exc.strerror or exc}; give --db or DIRECTOR_JOBS_DATABASE_URL"
+            ) from None
     return f"sqlite:///{folder / DB_FILE_NAME}"
 
 
@@ -107,9 +149,13 @@ def system_timezone() -> str:
 
 
 def load_settings(
-    *, config_path: str | None, database_url: str | None, timezone: str | None
+    *,
+    config_path: str | None,
+    database_url: str | None,
+    timezone: str | None,
+    containment: str | None = None,
 ) -> Settings:
-    """Resolve the settings; `database_url`/`timezone` come from flags or the environment."""
+    """Resolve the settings; the keyword values come from flags or the environment."""
     explicit = bool(config_path)
     path = Path(config_path) if config_path else (SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None)
     values = read_config_file(path, explicit)
@@ -125,4 +171,11 @@ def load_settings(
             f"config: log_level {level!r} in {str(path)!r}: "
             "expected trace, debug, info, warning or error"
         )
-    return Settings(database_url=url, timezone=tz, config_file=path, log_level=level)
+    contain = containment or values.get("containment") or "auto"
+    if contain not in CONTAINMENTS:
+        raise ConfigError(
+            f"config: containment {contain!r} in {str(path)!r}: expected auto or process-group"
+        )
+    return Settings(
+        database_url=url, timezone=tz, config_file=path, log_level=level, containment=contain
+    )

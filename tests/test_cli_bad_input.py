@@ -1002,6 +1002,6 @@ def test_config_error_as_a_real_process(sqlite_url: str, tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         err(
             f"config: unknown key 'nonsense' in '{path}'; "
-            "known keys: database_url, timezone, log_level"
+            "known keys: database_url, timezone, log_level, containment"
         )
     ]

@@ -163,7 +163,7 @@ def test_csv_encoding_latin1_and_the_wrong_one() -> None:
     assert [r["city"] for r in read(spec)] == ["München", "Köln"]
     message = read_error(csv_source("cmdb", DATA / "hosts_latin1.csv"))
     assert message.startswith("import source 'cmdb': ")
-    assert "is not utf-8-sig text" in message and "set encoding" in message
+    assert "is not utf-8 text" in message and "set encoding" in message
 
 
 def test_csv_utf8_byte_order_mark_is_not_part_of_the_first_column(tmp_path: Path) -> None:
@@ -391,10 +391,7 @@ def test_unexpected_failures_still_name_the_source(tmp_path: Path) -> None:
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     message = read_error(json_source(path=str(deep)))
     assert message.startswith("import source 'api': RecursionError: "), message
-    surrogate = tmp_path / "surrogate.json"
-    surrogate.write_text('[{"hostname": "web\\ud800"}]', encoding="utf-8")
-    message = read_error(json_source(path=str(surrogate)))
-    assert message.startswith("import source 'api': UnicodeEncodeError: "), message
+    # (A lone surrogate, which failed here once, is stored replaced: test_poisonous_data.py.)
 
 
 # -- JSON over HTTPS (a real server on 127.0.0.1 with a throwaway certificate) -------------

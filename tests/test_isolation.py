@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import missing
 from jobtypes_for_tests import TEST_TYPES
 
 from director_jobs.clock import SystemClock
 from director_jobs.db.database import Database
+from director_jobs.execution.containment import Containment
 from director_jobs.execution.isolation import Isolation
 from director_jobs.job_types.registry import Registry
 from director_jobs.jobs_service import JobService
@@ -29,16 +32,33 @@ def alive(pid: int) -> bool:
 Setup = tuple[Database, JobService, Runner]
 
 
-@pytest.fixture
-def setup(sqlite_url: str) -> Setup:
+def containment(kind: str) -> Containment:
+    """A cgroup per job (where this machine allows it: root, cgroup2), or process groups."""
+    found = Containment.detect("auto" if kind == "cgroup" else "process-group")
+    if kind == "cgroup" and not found.uses_cgroups:
+        missing("cgroups", "run as root on Linux 5.14 or newer with a writable cgroup2 tree")
+    return found
+
+
+@pytest.fixture(params=["cgroup", "process-group"])
+def setup(sqlite_url: str, request: pytest.FixtureRequest) -> Iterator[Setup]:
+    """Each containment a runner can use; the tests say what must hold for both."""
     database = Database.open(sqlite_url)
     registry = Registry(TEST_TYPES)
     clock = SystemClock()
-    return (
-        database,
-        JobService(database, registry, clock, "UTC"),
-        Runner(database, registry, clock, default_timezone="UTC"),
+    runner = Runner(
+        database, registry, clock, default_timezone="UTC", containment=containment(request.param)
     )
+    yield (database, JobService(database, registry, clock, "UTC"), runner)
+    runner.close()
+    database.dispose()
+
+
+def memory_error(runner: Runner, limit: int) -> str:
+    """How a run killed at its memory limit begins, by who enforced it."""
+    if runner.containment.layout is not None and runner.containment.layout.memory_base:
+        return f"memory limit {limit} MiB exceeded (the kernel stopped the job at its cgroup's "
+    return f"memory limit {limit} MiB exceeded ("
 
 
 def only_run(database: Database, name: str) -> Run:
@@ -124,7 +144,7 @@ def test_a_job_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> N
     runner.run_once()
     run = only_run(database, "greedy")
     assert run.status is RunStatus.ERROR
-    assert run.error.startswith("memory limit 150 MiB exceeded")
+    assert run.error.startswith(memory_error(runner, 150)), run.error
 
 
 def test_a_python_jobs_limit_counts_its_own_memory_not_the_runners(setup: Setup) -> None:
@@ -156,7 +176,10 @@ def test_a_python_jobs_limit_counts_its_own_memory_not_the_runners(setup: Setup)
     assert only_run(database, "modest").status is RunStatus.SUCCESS
     too_much = only_run(database, "too-much")
     assert too_much.status is RunStatus.ERROR
-    assert too_much.error.startswith("memory limit 40 MiB exceeded (memory of its own ")
+    expected = memory_error(runner, 40)
+    if not runner.containment.uses_cgroups:
+        expected += "memory of its own "
+    assert too_much.error.startswith(expected), too_much.error
 
 
 def test_a_command_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) -> None:
@@ -174,7 +197,7 @@ def test_a_command_that_eats_memory_is_killed_at_its_memory_limit(setup: Setup) 
     runner.run_once()
     run = only_run(database, "greedy-cmd")
     assert run.status is RunStatus.ERROR
-    assert run.error.startswith("memory limit 100 MiB exceeded")
+    assert run.error.startswith(memory_error(runner, 100)), run.error
 
 
 def test_a_crashing_job_fails_its_run_and_the_runner_goes_on(setup: Setup) -> None:

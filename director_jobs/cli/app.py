@@ -21,12 +21,14 @@ class App:
     config_path: str | None = None
     database_url: str | None = None
     timezone: str | None = None
+    containment: str | None = None
     log_level: str | None = None
     trace: bool = False
     clock: Clock = field(default_factory=SystemClock)
     _settings: Settings | None = None
     _database: Database | None = None
     _registry: Registry | None = None
+    _logging: bool = False
 
     def raise_log_level(self, level: str | None) -> None:
         """Let a subcommand's -v/--debug/--trace ask for more detail than the group's."""
@@ -38,7 +40,10 @@ class App:
         """Resolve the settings once."""
         if self._settings is None:
             self._settings = load_settings(
-                config_path=self.config_path, database_url=self.database_url, timezone=self.timezone
+                config_path=self.config_path,
+                database_url=self.database_url,
+                timezone=self.timezone,
+                containment=self.containment,
             )
         return self._settings
 
@@ -46,6 +51,7 @@ class App:
         """Install the log handler at the requested level (flags win over the config file)."""
         name = self.log_level or (self.settings.log_level or "warning").lower()
         setup_logging(LEVELS.get(name, logging.ERROR), timestamps=timestamps)
+        self._logging = True
 
     def reset_settings(self) -> None:
         """Forget the resolved settings (SIGHUP): the next use reads the file again."""
@@ -57,9 +63,17 @@ class App:
 
     @property
     def database(self) -> Database:
-        """Open (and migrate) the database on first use."""
+        """Open (and migrate) the database on first use; -v says which one it is."""
         if self._database is None:
-            self._database = Database.open(self.settings.database_url)
+            if not self._logging:
+                self.start_logging()
+            from director_jobs.db.engine import safe_url
+
+            url = self.settings.database_url
+            self._database = Database.open(url)
+            log.info(
+                "database: %s%s", safe_url(url), " (read-only)" if self._database.read_only else ""
+            )
         return self._database
 
     @property

@@ -116,7 +116,9 @@ def show(app: App, deployment_id: int, as_json: bool) -> None:
 @config.command("render")
 @click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a non-empty DIR (replacing our files).")
-@click.option("--zone", default=None, help="Use the API layout: files in DIR/zones.d/ZONE/.")
+@click.option(
+    "--zone", default=None, metavar="ZONE", help="Use the API layout: files in DIR/zones.d/ZONE/."
+)
 @click.option(
     "--escape-macros",
     type=click.Choice([p.value for p in MacroPolicy]),

@@ -8,6 +8,7 @@ import math
 import os
 import select
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -62,6 +63,7 @@ def _periods(app: App) -> Any:
 
 def _runner(app: App, *, forever: bool = False) -> Any:
     """A runner on the app's database; the daemon runs every Python job type in a child."""
+    from director_jobs.execution.containment import Containment
     from director_jobs.execution.isolation import Isolation
     from director_jobs.runner import Runner
 
@@ -72,6 +74,7 @@ def _runner(app: App, *, forever: bool = False) -> Any:
         default_timezone=app.settings.timezone,
         periods=_periods(app),
         isolation=Isolation.DAEMON if forever else Isolation.BY_TYPE,
+        containment=Containment.detect(app.settings.containment),
     )
 
 
@@ -96,6 +99,7 @@ def _runner(app: App, *, forever: bool = False) -> Any:
     "--stop-timeout",
     default="30s",
     show_default=True,
+    metavar="DURATION",
     help="--forever: on SIGTERM, how long the running job may take before it is killed.",
 )
 @click.option(
@@ -140,19 +144,26 @@ def run(
     if forever:
         options = _daemon_options(stop_timeout, max_memory_growth, max_memory, max_lifetime)
         raise SystemExit(_run_forever(app, options))
-    runner = _runner(app)
-    if names:
-        jobs_to_run = [app.database.jobs.get(name) for name in dict.fromkeys(names)]
-        for job in jobs_to_run:
-            if job.spec.confirm and not assume_yes and not _confirm(job.name, confirm_timeout):
-                click.echo(f"director: not running {job.name}", err=True)
-                raise SystemExit(exit_codes.JOB_FAILED)
-        report = runner.run_now(job.name for job in jobs_to_run)
-    else:
-        from director_jobs.runner import PassReport
+    from director_jobs.runner import PassReport, stopped_by_signals
 
-        report = PassReport()
-        runner.run_once(report)
+    runner = _runner(app)
+    jobs_to_run = [app.database.jobs.get(name) for name in dict.fromkeys(names)]
+    for job in jobs_to_run:
+        if job.spec.confirm and not assume_yes and not _confirm(job.name, confirm_timeout):
+            click.echo(f"director: not running {job.name}", err=True)
+            raise SystemExit(exit_codes.JOB_FAILED)
+    report = PassReport()
+    try:
+        with stopped_by_signals(runner.stop_requested, runner.cancel_current) as received:
+            if names:
+                report = runner.run_now(job.name for job in jobs_to_run)
+            else:
+                runner.run_once(report)
+    finally:
+        runner.close()
+    if received:
+        log.warning("stopped by signal %d; the running job was stopped", received[0])
+        raise SystemExit(exit_codes.SIGNALLED + received[0])
     raise SystemExit(exit_codes.JOB_FAILED if report.failed else exit_codes.OK)
 
 
@@ -235,9 +246,19 @@ def _read_line(timeout: float) -> str | None:
 
 @jobs.command("execute")
 @click.argument("type_name", metavar="TYPE")
-@click.option("--parameters", "parameters_json", default="{}", help="Parameters as a JSON object.")
 @click.option(
-    "--timeout", default=str(int(DEFAULT_TIMEOUT)), help="Stop after this long (e.g. 30s, 5m)."
+    "--parameters",
+    "parameters_json",
+    default="{}",
+    metavar="JSON",
+    help="Parameters as a JSON object.",
+)
+@click.option(
+    "--timeout",
+    default=str(int(DEFAULT_TIMEOUT)),
+    metavar="DURATION",
+    show_default=True,
+    help="Stop after this long (e.g. 30s, 5m).",
 )
 @click.option("--hide-duration", is_flag=True, help="Do not print how long it took.")
 @log_options
@@ -250,11 +271,26 @@ def execute(
 
     app.raise_log_level("info")
     app.start_logging(timestamps=False)
+    from director_jobs.execution.containment import Containment
+    from director_jobs.runner import stopped_by_signals
+
     params = parse_parameters_json(parameters_json)
     seconds = parse_duration(timeout, "timeout")
-    outcome, duration = execute_adhoc(
-        app.database, app.registry, app.clock, type_name, params, seconds
-    )
+    cancel = threading.Event()
+    with stopped_by_signals(cancel) as received:
+        outcome, duration = execute_adhoc(
+            app.database,
+            app.registry,
+            app.clock,
+            type_name,
+            params,
+            seconds,
+            cancel=cancel,
+            containment=Containment.detect(app.settings.containment),
+        )
+    if received:
+        click.echo(f"director: error: stopped by signal {received[0]}", err=True)
+        raise SystemExit(exit_codes.SIGNALLED + received[0])
     if outcome.status is RunStatus.SUCCESS:
         log.info("Job finished successfully")
     else:
@@ -276,22 +312,45 @@ def _definition_options(*, for_set: bool) -> Callable[[F], F]:
     def decorate(command: F) -> F:
         options = [
             click.option(
-                "--type", "type_name", required=not for_set, help="Job type (see `jobs types`)."
+                "--type",
+                "type_name",
+                required=not for_set,
+                metavar="TYPE",
+                help="Job type (see `jobs types`).",
             ),
-            click.option("--parameters", "parameters_json", help="Parameters as a JSON object."),
             click.option(
-                "--interval", help="Run every … (e.g. 900, 15m, 1h30m); from the last start."
+                "--parameters",
+                "parameters_json",
+                metavar="JSON",
+                help="Parameters as a JSON object.",
             ),
-            click.option("--cron", help="Cron expression (5 fields or @hourly, @daily, …)."),
-            click.option("--timezone", "job_timezone", help="Time zone of the cron expression."),
-            click.option("--timeperiod", help="Start only inside this time period."),
-            click.option("--timeout", help="Kill the job after this long (default 1h)."),
+            click.option(
+                "--interval",
+                metavar="DURATION",
+                help="Run every … (e.g. 900, 15m, 1h30m; at least 1s); from the last start.",
+            ),
+            click.option(
+                "--cron", metavar="EXPR", help="Cron expression (5 fields or @hourly, @daily, …)."
+            ),
+            click.option(
+                "--timezone",
+                "job_timezone",
+                metavar="TZ",
+                help="Time zone of the cron expression.",
+            ),
+            click.option(
+                "--timeperiod", metavar="PERIOD", help="Start only inside this time period."
+            ),
+            click.option(
+                "--timeout", metavar="DURATION", help="Kill the job after this long (default 1h)."
+            ),
             click.option("--retries", type=int, help="Extra attempts after a failure (default 0)."),
             click.option(
                 "--retry-delay",
+                metavar="DURATION",
                 help="Delay before the first retry, doubled each time (default 60s).",
             ),
-            click.option("--tag", "tags", multiple=True, help="A tag (repeatable)."),
+            click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeatable)."),
             click.option("--description", help="What the job is for."),
             click.option("--confirm/--no-confirm", default=None, help="Ask before manual runs."),
             click.option("--disabled/--enabled", default=None, help="Create or set disabled."),

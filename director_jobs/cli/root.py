@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from director_jobs.errors import (
     DirectorJobsError,
     NotFound,
 )
+from director_jobs.settings import CONTAINMENTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +51,7 @@ COMMAND_MODULES = {
     "objects": "director_jobs.cli.sync_cmd",
     "deployments": "director_jobs.cli.deploy_cmd",
     "config": "director_jobs.cli.deploy_cmd",
+    "manpage": "director_jobs.cli.manpage",
 }
 
 
@@ -111,6 +114,8 @@ class DirectorGroup(click.Group):
 
             _show_traceback(ctx)
             what = "database unavailable" if is_outage(exc) else "the database refused it"
+            if "readonly database" in first_line(exc):
+                what = f"the database is read-only for this user (uid {os.geteuid()})"
             click.echo(f"director: error: {what}: {first_line(exc)}", err=True)
             ctx.exit(exit_codes.JOB_FAILED)
         finally:
@@ -139,6 +144,7 @@ def name_envvars(command: click.Command, path: str) -> None:
             long_names = [o[2:] for o in param.opts if o.startswith("--")]
             option = max(long_names, key=len) if long_names else param.name or ""
             param.envvar = f"{path}_{option}".upper().replace("-", "_")
+            param.show_envvar = True
     if isinstance(command, click.Group):
         for name, sub in command.commands.items():
             name_envvars(sub, f"{path}_{name}")
@@ -188,29 +194,45 @@ def log_options(command: F) -> F:
     "database_url",
     envvar="DIRECTOR_JOBS_DATABASE_URL",
     metavar="URL",
-    help="Database URL (default: SQLite in the data folder). Env: DIRECTOR_JOBS_DATABASE_URL.",
+    show_envvar=True,
+    help="Database URL (default: SQLite in the service's or the user's data folder).",
 )
 @click.option(
     "--config",
     "config_path",
     envvar="DIRECTOR_JOBS_CONFIG",
     metavar="FILE",
+    show_envvar=True,
     help="TOML configuration file (default: /etc/director-jobs/config.toml if present).",
 )
 @click.option(
     "--timezone",
     envvar="DIRECTOR_JOBS_TIMEZONE",
     metavar="TZ",
+    show_envvar=True,
     help="Default time zone for cron schedules and time periods (default: the system's).",
+)
+@click.option(
+    "--containment",
+    type=click.Choice(CONTAINMENTS),
+    envvar="DIRECTOR_JOBS_CONTAINMENT",
+    show_envvar=True,
+    help="How a job's processes are held together: a cgroup per job where possible "
+    "(auto), or only its process group.",
 )
 @log_options
 @click.version_option(__version__, prog_name="director")
 @click.pass_context
 def root(
-    ctx: click.Context, database_url: str | None, config_path: str | None, timezone: str | None
+    ctx: click.Context,
+    database_url: str | None,
+    config_path: str | None,
+    timezone: str | None,
+    containment: str | None,
 ) -> None:
     """director-jobs: run monitoring and automation jobs from a database, one after the other."""
     app = ctx.ensure_object(App)
     app.database_url = database_url
     app.config_path = config_path
     app.timezone = timezone
+    app.containment = containment

@@ -67,7 +67,7 @@ def timeperiods() -> None:
     metavar="TZ",
     help="Zone of the ranges (default: the configured one).",
 )
-@click.option("--display-name", help="A human-readable name.")
+@click.option("--display-name", metavar="TEXT", help="A human-readable name.")
 @pass_app
 def add(
     app: App,

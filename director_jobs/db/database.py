@@ -34,6 +34,12 @@ class Database:
         database = cls(url)
         revision = database.schema_revision()
         if revision != HEAD_REVISION:
+            if database.read_only:
+                raise ConfigError(
+                    f"database_url: {safe_url(url)!r} is read-only for this user and its "
+                    f"schema is at {revision or 'nothing'}, not {HEAD_REVISION}: run "
+                    "`director db upgrade` as the user who owns it"
+                )
             if not migrate:
                 raise ConfigError(
                     f"database_url: schema of {safe_url(url)!r} is at {revision or 'nothing'}, "
@@ -44,6 +50,11 @@ class Database:
             )
             database.upgrade()
         return database
+
+    @property
+    def read_only(self) -> bool:
+        """True when this user can only read the (SQLite) database: inspection works."""
+        return self.engine.url.query.get("mode") == "ro"
 
     def schema_revision(self) -> str | None:
         """The stored schema revision; DatabaseUnavailable when the server cannot be reached."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,50 @@ def parse_database_url(url: str) -> URL:
     return parsed
 
 
+def _sqlite_read_only(path: Path) -> bool:
+    """True for an existing file this user cannot write (or whose folder it cannot write:
+    WAL mode creates -wal and -shm files beside it), e.g. the nagios user's health check."""
+    if not path.exists():
+        return False
+    return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def _read_only_url(parsed: URL, path: Path) -> URL:
+    """A read-only URI for `path`. Without a -wal file no writer is active, and a reader
+    that may not create the -shm file has to open it `immutable` (SQLite cannot open a
+    WAL database read-only otherwise); with one, WAL's shared memory is used as usual."""
+    query = {"mode": "ro", "uri": "true"}
+    if not path.with_name(path.name + "-wal").exists():
+        query["immutable"] = "1"
+    return parsed.set(database=f"file:{path}", query=query)
+
+
+def _create_for_folder_owner(path: Path) -> None:
+    """A new database in a folder of another user, made by root, belongs to that user.
+
+    `director apply` run by root on a fresh host must not leave a root-owned jobs.db in
+    the service's /var/lib/director-jobs that the service cannot write. (SQLite itself
+    gives the -wal and -shm files the owner of the database file when run as root.)
+    """
+    if os.geteuid() != 0 or path.exists():
+        return
+    folder = path.parent.stat()
+    if folder.st_uid == 0:
+        return
+    descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640)
+    try:
+        os.fchown(descriptor, folder.st_uid, folder.st_gid)
+    finally:
+        os.close(descriptor)
+
+
+def _configure_read_only(dbapi_connection: Any, _record: Any) -> None:
+    """A reader only waits for writers; journal mode and sync settings are theirs."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     """WAL for concurrent readers, a busy timeout for concurrent runners, enforced FKs."""
     cursor = dbapi_connection.cursor()
@@ -125,14 +170,21 @@ def build_engine(url: str) -> Engine:
     parsed = parse_database_url(url)
     # Errors never show statement parameters: they may hold job output or secrets.
     kwargs: dict[str, Any] = {"hide_parameters": True, "json_serializer": storable_json}
+    read_only = False
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            folder = Path(database).expanduser().resolve().parent
-            if not folder.is_dir():
+            path = Path(database).expanduser().resolve()
+            if not path.parent.is_dir():
                 raise ConfigError(
-                    f"database_url: folder {str(folder)!r} of {safe_url(parsed)!r} does not exist"
+                    f"database_url: folder {str(path.parent)!r} of {safe_url(parsed)!r} "
+                    "does not exist"
                 )
+            read_only = _sqlite_read_only(path)
+            if read_only:
+                parsed = _read_only_url(parsed, path)
+            else:
+                _create_for_folder_owner(path)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs["pool_pre_ping"] = True
@@ -145,7 +197,7 @@ def build_engine(url: str) -> Engine:
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
         raise ConfigError(f"database_url: cannot use {safe_url(parsed)!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _configure_read_only if read_only else _configure_sqlite)
     event.listen(engine, "before_cursor_execute", _clean_text_parameters, retval=True)
     return engine
 

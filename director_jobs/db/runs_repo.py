@@ -43,6 +43,7 @@ class RunningRow:
     runner_process_start: float | None
     job_pid: int | None
     job_process_start: float | None
+    job_cgroups: list[str]
 
 
 class RunRepository:
@@ -110,15 +111,22 @@ class RunRepository:
                     r.runner_process_start,
                     r.job_pid,
                     r.job_process_start,
+                    (r.job_cgroups or "").splitlines(),
                 )
                 for r in connection.execute(query)
             ]
 
-    def set_job_process(self, run_id: int, pid: int, started: float | None) -> None:
-        """Remember the job's process for a run in progress."""
+    def set_job_process(
+        self, run_id: int, pid: int, started: float | None, cgroups: list[str]
+    ) -> None:
+        """Remember the job's process (and its cgroups) for a run in progress."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(job_pid=pid, job_process_start=started)
+                .values(
+                    job_pid=pid,
+                    job_process_start=started,
+                    job_cgroups="\n".join(cgroups) or None,
+                )
             )

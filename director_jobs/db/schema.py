@@ -89,8 +89,29 @@ runs = Table(
     # can be found and stopped; its start time tells a recycled pid apart.
     Column("job_pid", Integer, nullable=True),
     Column("job_process_start", Float, nullable=True),
+    # The job's cgroup folders, one a line (none with process groups): killed and removed
+    # by the next runner on the host when this run's runner died.
+    Column("job_cgroups", Text, nullable=True),
     Index("ix_runs_job_name_id", "job_name", "id"),
     Index("ix_runs_status", "status"),
+)
+
+# Every runner process (forever, or a one-shot pass while it runs), with a heartbeat, so
+# that `jobs trigger` and `director status` can tell whether anything will run a job.
+runners = Table(
+    "runners",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", String(255), nullable=False, unique=True),  # host:pid, as in runs.runner
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process_start", Float, nullable=True),
+    Column("mode", String(16), nullable=False),  # forever | one-shot
+    Column("version", String(32), nullable=False),
+    Column("containment", Text, nullable=False),  # how it holds a job's processes
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),
 )
 
 time_periods = Table(
@@ -121,6 +142,9 @@ import_sources = Table(
     Column("settings", JSON, nullable=False),  # the provider's settings
     Column("key_column", String(255), nullable=False),
     Column("modifiers", JSON, nullable=False),  # [{"column": c, "modifier": m, …args}]
+    # Largest share of rows an import may lose against the previous run (NULL: 50 %, and
+    # never all of them); 1.0 allows anything (`allow_shrink = true`).
+    Column("max_shrink", Float, nullable=True),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
@@ -171,6 +195,8 @@ sync_rules = Table(
     Column("filter", Text, nullable=True),
     Column("update_policy", String(16), nullable=False),  # merge | override | ignore
     Column("purge", Boolean, nullable=False, default=False),
+    # Largest share of the rule's objects one run may delete (NULL: 20 %); 1.0: any.
+    Column("max_purge", Float, nullable=True),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -8,6 +8,7 @@ the child's whole process tree. A child that dies without an outcome fails the r
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -17,8 +18,11 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from director_jobs.execution.cgroups import JobCgroup
+from director_jobs.execution.containment import end_leftovers, kernel_memory_message
 from director_jobs.execution.inprocess import Outcome, RunLogAdapter, execute_in_process
 from director_jobs.execution.limits import TreeMemoryWatch
 from director_jobs.execution.process_tree import kill_tree
@@ -62,25 +66,46 @@ class _PipeHandler(logging.Handler):
             self.handleError(record)
 
 
-def execute_in_child(job_type: JobType, params: dict[str, Any], context: JobContext) -> Outcome:
-    """Fork, run the job in the child, relay its reports; never raises for the job's failures."""
+def execute_in_child(
+    job_type: JobType,
+    params: dict[str, Any],
+    context: JobContext,
+    *,
+    cgroup: JobCgroup | None = None,
+    close_in_child: tuple[int, ...] = (),
+) -> Outcome:
+    """Fork, run the job in the child, relay its reports; never raises for the job's failures.
+
+    The child enters `cgroup` first thing, and closes `close_in_child` (the runner's own
+    descriptors that must not outlive it, such as the reaper's pipe).
+    """
     read_end, write_end = os.pipe()
     level = logging.getLogger().getEffectiveLevel()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child, observed through its reports
         os.close(read_end)
-        _child_main(job_type, params, context, write_end, level)
+        for fd in close_in_child:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _child_main(job_type, params, context, write_end, level, cgroup)
     os.close(write_end)
     context.on_process(pid)
-    return _watch_child(pid, read_end, context)
+    return _watch_child(pid, read_end, context, cgroup)
 
 
 def _child_main(
-    job_type: JobType, params: dict[str, Any], context: JobContext, write_end: int, level: int
+    job_type: JobType,
+    params: dict[str, Any],
+    context: JobContext,
+    write_end: int,
+    level: int,
+    cgroup: JobCgroup | None,
 ) -> None:
-    """The child's whole life: become a process group of its own, run, report, exit."""
+    """The child's whole life: enter its cgroup and a session of its own, run, report, exit."""
     status = 0
     try:
+        if cgroup is not None:
+            cgroup.enter()  # before anything else: all it starts is inside
         os.setsid()  # own session and group: one signal reaches everything it starts
         _die_with_parent()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -138,56 +163,80 @@ def _die_with_parent() -> None:
         os._exit(70)
 
 
-def _watch_child(pid: int, read_end: int, context: JobContext) -> Outcome:
-    """Relay the child's reports until it ends, times out or is cancelled."""
-    deadline = None
-    if context.timeout is not None:
-        deadline = time.monotonic() + context.timeout
+@dataclass
+class _Watch:
+    """What watching a child found: its reported outcome, and why the watch ended early."""
+
     outcome: Outcome | None = None
     ended_by: RunStatus | None = None
-    memory = TreeMemoryWatch(pid, context.memory_limit, forked=True)
     memory_message: str | None = None
+
+
+def _watch_child(pid: int, read_end: int, context: JobContext, cgroup: JobCgroup | None) -> Outcome:
+    """Relay the child's reports until it ends, times out or is cancelled."""
+    watch = _relay_until_done(pid, read_end, context, cgroup)
+    watch.memory_message = watch.memory_message or kernel_memory_message(
+        cgroup, context.memory_limit
+    )
+    if watch.memory_message is not None:
+        watch.ended_by = RunStatus.ERROR
+    if watch.ended_by is not None:
+        if cgroup is not None:
+            cgroup.kill()
+        else:
+            kill_tree(pid)
+        _reap(pid)
+        if watch.outcome is not None and watch.memory_message is None:
+            return watch.outcome  # it reported its result just before the deadline or the stop
+        limit = context.timeout or 0
+        messages = {
+            RunStatus.TIMEOUT: f"job did not finish within {limit:g} s; killed with its children",
+            RunStatus.STOPPED: "job stopped on request; killed with its children",
+        }
+        return Outcome(watch.ended_by, None, watch.memory_message or messages[watch.ended_by])
+    status = _reap(pid)
+    end_leftovers(cgroup, pid, context.logger)
+    if watch.outcome is not None:
+        return watch.outcome
+    return Outcome(
+        RunStatus.ERROR, None, f"job process ended without a result ({_describe(status)})"
+    )
+
+
+def _relay_until_done(
+    pid: int, read_end: int, context: JobContext, cgroup: JobCgroup | None
+) -> _Watch:
+    """Read the child's reports until it closes the pipe, or a deadline, stop or limit."""
+    deadline = None if context.timeout is None else time.monotonic() + context.timeout
+    # The kernel enforces a cgroup's limit; otherwise the child's own memory is sampled.
+    sampled = None if cgroup is not None and cgroup.memory_limited else context.memory_limit
+    memory = TreeMemoryWatch(pid, sampled, forked=True)
+    watch = _Watch()
     buffer = b""
     with os.fdopen(read_end, "rb", buffering=0) as pipe:
         while True:
             if context.cancel.is_set():
-                ended_by = RunStatus.STOPPED
-                break
+                watch.ended_by = RunStatus.STOPPED
+                return watch
             if deadline is not None and time.monotonic() >= deadline:
-                ended_by = RunStatus.TIMEOUT
-                break
-            memory_message = memory.exceeded()
-            if memory_message is not None:
-                ended_by = RunStatus.ERROR
-                break
+                watch.ended_by = RunStatus.TIMEOUT
+                return watch
+            watch.memory_message = memory.exceeded() or kernel_memory_message(
+                cgroup, context.memory_limit
+            )
+            if watch.memory_message is not None:
+                return watch
             context.heartbeat()
             ready, _, _ = select.select([pipe], [], [], _POLL_SECONDS)
             if not ready:
                 continue
             chunk = pipe.read(65536)
             if not chunk:
-                break  # the child closed its end: it is exiting
+                return watch  # the child closed its end: it is exiting
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
-                outcome = _relay(line, context) or outcome
-    if ended_by is not None:
-        kill_tree(pid)
-        _reap(pid)
-        if outcome is not None and memory_message is None:
-            return outcome  # it reported its result just before the deadline or the stop
-        limit = context.timeout or 0
-        messages = {
-            RunStatus.TIMEOUT: f"job did not finish within {limit:g} s; killed with its children",
-            RunStatus.STOPPED: "job stopped on request; killed with its children",
-        }
-        return Outcome(ended_by, None, memory_message or messages[ended_by])
-    status = _reap(pid)
-    if outcome is not None:
-        return outcome
-    return Outcome(
-        RunStatus.ERROR, None, f"job process ended without a result ({_describe(status)})"
-    )
+                watch.outcome = _relay(line, context) or watch.outcome
 
 
 def _relay(line: bytes, context: JobContext) -> Outcome | None:

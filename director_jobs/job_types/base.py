@@ -10,12 +10,15 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from director_jobs.clock import Clock
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.output import OutputTail
 from director_jobs.validation import MAX_NESTING, refuse_too_deep
+
+if TYPE_CHECKING:
+    from director_jobs.execution.cgroups import JobCgroup
 
 _TYPE_NAMES = {
     str: "a string",
@@ -116,6 +119,9 @@ class JobContext:
     memory_limit: float | None = None
     # Told the pid of each process started for the job (to find leftovers after a crash).
     on_process: Callable[[int], None] = field(default=lambda pid: None)
+    # The cgroup a job that starts its own process (`command`) puts it in, when the runner
+    # has one for it; a type running in a forked child is inside its cgroup already.
+    cgroup: JobCgroup | None = None
 
     def emit_output(self, line: str, stream: str = "stdout") -> None:
         """Keep a line of program output in the run's tail and log it (stderr as WARNING)."""

@@ -97,6 +97,8 @@ class CommandJob(JobType):
                 on_tick=context.heartbeat,
                 memory_limit_mib=context.memory_limit,
                 on_start=context.on_process,
+                cgroup=context.cgroup,
+                logger=context.logger,
             )
         except OSError as exc:
             raise JobFailed(
