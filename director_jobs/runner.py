@@ -135,6 +135,7 @@ class Runner:
         self.heartbeat: Callable[[], None] = _nothing
         self.after_job: Callable[[], None] = _nothing
         self.current: CurrentRun | None = None
+        self.force = False  # run_now(force=True): manual runs past the safety limits
         # Results that could not be stored (database outage), written at the next pass.
         self._unrecorded: list[Callable[[], None]] = []
 
@@ -405,6 +406,7 @@ class Runner:
             memory_limit=job.spec.memory_limit,
             on_process=functools.partial(self._note_process, run_id, cgroup),
             cgroup=None if in_child else cgroup,
+            force=self.force,
         )
         try:
             if in_child:
@@ -611,8 +613,12 @@ class Runner:
 
     # -- manual runs ---------------------------------------------------------------------
 
-    def run_now(self, names: Iterable[str]) -> PassReport:
-        """Run the named jobs in the foreground, ignoring schedule and time period."""
+    def run_now(self, names: Iterable[str], *, force: bool = False) -> PassReport:
+        """Run the named jobs in the foreground, ignoring schedule and time period.
+
+        `force` lets them pass their safety limits (shrinking imports, large purges) once.
+        """
+        self.force = force
         report = PassReport()
         self.recover_abandoned()
         for name in names:

@@ -58,6 +58,27 @@ def parse_duration(value: str | int | float, field: str, *, allow_zero: bool = F
     return seconds
 
 
+_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%", re.ASCII)
+
+
+def parse_share(value: object, field: str) -> float:
+    """A share of a whole, as a TOML file states it: "20%" -> 0.2; true -> 1.0 (all).
+
+    Only percentages: a bare 0.5 could mean half or half a percent.
+    """
+    if value is True:
+        return 1.0
+    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) > 100:
+        raise InvalidInput(field, value, 'expected a percentage such as "20%", or true for any')
+    return float(match.group(1)) / 100
+
+
+def share_text(share: float) -> str:
+    """0.2 -> "20%" (for messages and export)."""
+    return f"{share * 100:g}%"
+
+
 def parse_non_negative_int(value: object, field: str) -> int:
     """Return `value` (a whole number, not its text) as an int >= 0."""
     if isinstance(value, bool) or not isinstance(value, int):

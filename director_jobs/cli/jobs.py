@@ -88,6 +88,11 @@ def _runner(app: App, *, forever: bool = False) -> Any:
     "--yes", "assume_yes", is_flag=True, help="Do not ask before running a job that asks."
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="With job names: let an import shrink and a sync purge past their limits, once.",
+)
+@click.option(
     "--confirm-timeout",
     type=float,
     default=CONFIRM_TIMEOUT_SECONDS,
@@ -130,6 +135,7 @@ def run(
     names: tuple[str, ...],
     forever: bool,
     assume_yes: bool,
+    force: bool,
     confirm_timeout: float,
     stop_timeout: str,
     max_memory_growth: float,
@@ -141,6 +147,8 @@ def run(
     log.debug("settings: %s", app.settings.describe())
     if names and forever:
         raise click.UsageError("give job names or --forever, not both")
+    if force and not names:
+        raise click.UsageError("--force needs job names: it is for one manual run")
     if forever:
         options = _daemon_options(stop_timeout, max_memory_growth, max_memory, max_lifetime)
         raise SystemExit(_run_forever(app, options))
@@ -156,7 +164,7 @@ def run(
     try:
         with stopped_by_signals(runner.stop_requested, runner.cancel_current) as received:
             if names:
-                report = runner.run_now(job.name for job in jobs_to_run)
+                report = runner.run_now((job.name for job in jobs_to_run), force=force)
             else:
                 runner.run_once(report)
     finally:

@@ -133,6 +133,7 @@ def _child_main(
             cancel=threading.Event(),
             database_url=context.database_url,
             memory_limit=None,  # the parent watches the whole tree, this child included
+            force=context.force,
         )
         outcome = execute_in_process(job_type, params, child_context)
         send(

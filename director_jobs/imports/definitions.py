@@ -8,9 +8,10 @@ from typing import Any
 from director_jobs.errors import InvalidInput
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.toml_text import checked_table, section_tables, toml_key, toml_value
+from director_jobs.validation import parse_share, share_text
 
 SECTION = "imports"
-SOURCE_KEYS = ("provider", "key_column", "description", "settings", "modifiers")
+SOURCE_KEYS = ("provider", "key_column", "description", "settings", "modifiers", "allow_shrink")
 
 
 def parse_sources(data: Mapping[str, Any]) -> list[SourceSpec]:
@@ -39,6 +40,7 @@ def _source(name: str, table: Any) -> SourceSpec:
             modifiers,
             'expected a list of tables like { column = "hostname", modifier = "lowercase" }',
         )
+    allow_shrink = table.get("allow_shrink", False)
     return SourceSpec(
         name=name,
         provider=table["provider"],
@@ -46,6 +48,9 @@ def _source(name: str, table: Any) -> SourceSpec:
         settings=dict(settings),
         modifiers=tuple(dict(m) for m in modifiers),
         description=description,
+        max_shrink=None
+        if allow_shrink is False
+        else parse_share(allow_shrink, f"{where}.allow_shrink"),
     )
 
 
@@ -59,6 +64,9 @@ def export_sources(specs: Sequence[SourceSpec]) -> str:
         lines.append(f"key_column = {toml_value(spec.key_column)}")
         if spec.description:
             lines.append(f"description = {toml_value(spec.description)}")
+        if spec.max_shrink is not None:
+            shown = "true" if spec.max_shrink >= 1 else toml_value(share_text(spec.max_shrink))
+            lines.append(f"allow_shrink = {shown}")
         lines.append("")
         if spec.settings:
             lines.append(f"[{where}.settings]")

@@ -14,11 +14,12 @@ from sqlalchemy.engine import Connection, Engine
 from director_jobs.clock import Clock
 from director_jobs.db.schema import sync_rules
 from director_jobs.errors import InvalidInput
+from director_jobs.imports.errors import SourceFailed
 from director_jobs.imports.reader import CompiledSource, compile_source, preview_rows, read_source
-from director_jobs.imports.spec import SourceSpec
+from director_jobs.imports.spec import DEFAULT_MAX_SHRINK, SourceSpec
 from director_jobs.imports.store import ImportStore
 from director_jobs.upsert import upsert_by_name
-from director_jobs.validation import validate_name
+from director_jobs.validation import share_text, validate_name
 
 
 class ImportStatus(enum.StrEnum):
@@ -48,6 +49,28 @@ class ImportOutcome:
             ImportStatus.UNCHANGED: "unchanged, nothing stored",
         }[self.status]
         return f"import source {self.source}: {self.rows} rows, {what} ({self.seconds:.2f} s)"
+
+
+def check_shrink(spec: SourceSpec, before: int, now: int) -> None:
+    """Refuse an import that lost more rows than its source allows (SourceFailed says how).
+
+    Default: more than half of them, or all. A CSV with just its header line, or a JSON
+    `[]`, is a valid file; stored, it would let a purging sync delete every object.
+    """
+    limit = DEFAULT_MAX_SHRINK if spec.max_shrink is None else spec.max_shrink
+    if before == 0 or now >= before or limit >= 1:
+        return
+    lost = (before - now) / before
+    if now > 0 and lost <= limit:
+        return
+    allowed = "none may go" if now == 0 else f"at most {share_text(limit)} may go"
+    raise SourceFailed(
+        spec.name,
+        f"refused: the rows would shrink from {before} to {now} ({share_text(lost)} fewer, "
+        f"{allowed}); nothing was stored. If that is right, set allow_shrink = true (or a "
+        f'share such as "90%") in [imports.{spec.name}], or run the import job once with '
+        "`director jobs run NAME --force`",
+    )
 
 
 def validate_source(spec: SourceSpec) -> CompiledSource:
@@ -109,11 +132,12 @@ class ImportService:
         """The first `limit` rows after the modifiers; nothing is stored."""
         return preview_rows(self.validate(self.store.get(name)), limit)
 
-    def run(self, name: str, *, store: bool = True) -> ImportOutcome:
+    def run(self, name: str, *, store: bool = True, force: bool = False) -> ImportOutcome:
         """Read source `name`; store a run when the data differs from the newest stored one.
 
         A failing provider raises SourceFailed before anything is written, so a failed
-        import never leaves an empty run behind that a sync would read as "all gone".
+        import never leaves an empty run behind that a sync would read as "all gone"; nor
+        does one that shrank past the source's limit (see `check_shrink`) unless `force`.
         """
         source = self.validate(self.store.get(name))
         started = self.clock.now()
@@ -125,13 +149,16 @@ class ImportService:
             run_id = None
             if latest is not None and latest.checksum == data.checksum:
                 status = ImportStatus.UNCHANGED
-            elif not store:
-                status = ImportStatus.CHANGED
             else:
-                run_id = self.store.store_run(
-                    connection, source_id, data, started, self.clock.now()
-                )
-                status = ImportStatus.STORED
+                if latest is not None and not force:
+                    check_shrink(source.spec, latest.row_count, len(data.rows))
+                if store:
+                    run_id = self.store.store_run(
+                        connection, source_id, data, started, self.clock.now()
+                    )
+                    status = ImportStatus.STORED
+                else:
+                    status = ImportStatus.CHANGED
         return ImportOutcome(
             name, status, len(data.rows), data.checksum, run_id, self.clock.monotonic() - began
         )

@@ -21,3 +21,11 @@ class SourceSpec:
     settings: dict[str, Any] = field(default_factory=dict)
     modifiers: tuple[dict[str, Any], ...] = ()
     description: str = ""
+    # Largest share of rows an import may lose against the previous run; None: the default
+    # (DEFAULT_MAX_SHRINK, and never down to none); 1.0: any (`allow_shrink = true`).
+    max_shrink: float | None = None
+
+
+# An import that loses more than half of the rows it had, or all of them, is refused: a
+# truncated export must not make the sync delete what it no longer sees.
+DEFAULT_MAX_SHRINK = 0.5

@@ -65,6 +65,7 @@ def source_from_row(row: Row[Any]) -> SourceSpec:
         settings=dict(m["settings"] or {}),
         modifiers=tuple(dict(x) for x in m["modifiers"] or ()),
         description=m["description"] or "",
+        max_shrink=m["max_shrink"],
     )
 
 
@@ -77,6 +78,7 @@ def source_columns(spec: SourceSpec) -> dict[str, Any]:
         "settings": dict(spec.settings),
         "modifiers": [dict(m) for m in spec.modifiers],
         "description": spec.description,
+        "max_shrink": spec.max_shrink,
     }
 
 

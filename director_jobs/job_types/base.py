@@ -122,6 +122,9 @@ class JobContext:
     # The cgroup a job that starts its own process (`command`) puts it in, when the runner
     # has one for it; a type running in a forked child is inside its cgroup already.
     cgroup: JobCgroup | None = None
+    # A manual run with --force: the job may do what its safety limits refuse otherwise
+    # (an import that shrinks a lot, a sync that purges a lot).
+    force: bool = False
 
     def emit_output(self, line: str, stream: str = "stdout") -> None:
         """Keep a line of program output in the run's tail and log it (stderr as WARNING)."""

@@ -56,7 +56,7 @@ class ImportJob(JobType):
             failures: list[str] = []
             for name in names:
                 try:
-                    outcome = service.run(name, store=params["run_import"])
+                    outcome = service.run(name, store=params["run_import"], force=context.force)
                 except DirectorJobsError as exc:
                     context.logger.error("%s", exc)
                     failures.append(str(exc))

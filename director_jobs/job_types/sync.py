@@ -64,7 +64,7 @@ class SyncJob(JobType):
             failures: list[str] = []
             for name in names:
                 try:
-                    outcome = service.run(name, apply=params["apply_changes"])
+                    outcome = service.run(name, apply=params["apply_changes"], force=context.force)
                 except DirectorJobsError as exc:
                     context.logger.error("%s", exc)
                     failures.append(str(exc))

@@ -9,6 +9,7 @@ from director_jobs.errors import InvalidInput
 from director_jobs.sync.mapping import flatten_properties
 from director_jobs.sync.spec import RuleSpec, UpdatePolicy
 from director_jobs.toml_text import checked_table, section_tables, toml_key, toml_value
+from director_jobs.validation import parse_share, share_text
 
 SECTION = "sync_rules"
 RULE_KEYS = (
@@ -18,6 +19,7 @@ RULE_KEYS = (
     "filter",
     "update_policy",
     "purge",
+    "max_purge",
     "description",
 )
 
@@ -62,6 +64,9 @@ def _rule(name: str, table: Any) -> RuleSpec:
         update_policy=UpdatePolicy(policy),
         purge=purge,
         description=table.get("description", ""),
+        max_purge=parse_share(table["max_purge"], f"{where}.max_purge")
+        if "max_purge" in table
+        else None,
     )
 
 
@@ -76,6 +81,8 @@ def export_rules(specs: Sequence[RuleSpec]) -> str:
         lines.append(f"update_policy = {toml_value(spec.update_policy.value)}")
         if spec.purge:
             lines.append("purge = true")
+        if spec.max_purge is not None:
+            lines.append(f"max_purge = {toml_value(share_text(spec.max_purge))}")
         if spec.filter is not None:
             lines.append(f"filter = {toml_value(spec.filter)}")
         if spec.description:

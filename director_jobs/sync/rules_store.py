@@ -26,6 +26,7 @@ def rule_from_row(row: Row[Any]) -> RuleSpec:
         update_policy=UpdatePolicy(m["update_policy"]),
         purge=bool(m["purge"]),
         description=m["description"] or "",
+        max_purge=m["max_purge"],
     )
 
 
@@ -40,6 +41,7 @@ def rule_columns(spec: RuleSpec) -> dict[str, Any]:
         "update_policy": spec.update_policy.value,
         "purge": spec.purge,
         "description": spec.description,
+        "max_purge": spec.max_purge,
     }
 
 

@@ -18,8 +18,9 @@ from director_jobs.sync.objects_store import ObjectStore
 from director_jobs.sync.planner import Change, Counts, count, plan_changes
 from director_jobs.sync.rule import CompiledRule, compile_rule
 from director_jobs.sync.rules_store import RuleStore
-from director_jobs.sync.spec import RuleSpec
+from director_jobs.sync.spec import DEFAULT_MAX_PURGE, RuleSpec
 from director_jobs.upsert import upsert_by_name
+from director_jobs.validation import share_text
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class SyncPlan:
     rule: str
     import_run_id: int
     changes: list[Change]
+    owned: int = 0  # objects the rule owned before: what a purge's share is taken of
 
     @property
     def counts(self) -> Counts:
@@ -111,16 +113,24 @@ class SyncService:
         with self.engine.connect() as connection:
             return self._plan(connection, self.validate(self.rules.get(name, connection)))
 
-    def run(self, name: str, *, apply: bool = True) -> SyncOutcome:
-        """Plan rule `name` and, when `apply`, write the changes as one sync run (atomically)."""
+    def run(self, name: str, *, apply: bool = True, force: bool = False) -> SyncOutcome:
+        """Plan rule `name` and, when `apply`, write the changes as one sync run (atomically).
+
+        A run that would delete more of the rule's objects than it allows is refused
+        (`check_purge`), also when only planning, unless `force`.
+        """
         began = self.clock.monotonic()
         started = self.clock.now()
         if not apply:
             plan = self.plan(name)
+            if not force:
+                check_purge(self.validate(self.rules.get(name)).spec, plan)
             return SyncOutcome(plan, False, None, self.clock.monotonic() - began)
         with self.engine.begin() as connection:
             rule = self.validate(self.rules.get(name, connection))
             plan = self._plan(connection, rule)
+            if not force:
+                check_purge(rule.spec, plan)
             sync_run_id = ObjectStore.apply(
                 connection,
                 self.rules.rule_id(connection, name),
@@ -151,4 +161,25 @@ class SyncService:
             )
         rows = ImportStore.run_rows(connection, latest.id)
         existing = ObjectStore.load(connection, spec.object_type)
-        return SyncPlan(spec.name, latest.id, plan_changes(rule, rows, existing))
+        owned = sum(1 for stored in existing.values() if stored.owner_rule == spec.name)
+        return SyncPlan(spec.name, latest.id, plan_changes(rule, rows, existing), owned)
+
+
+def check_purge(spec: RuleSpec, plan: SyncPlan) -> None:
+    """Refuse a run that would delete more than the rule's share of its objects (20 %).
+
+    What gets purged is what vanished from the source; when most of it vanishes at once,
+    the source is more likely broken than the hosts gone.
+    """
+    limit = DEFAULT_MAX_PURGE if spec.max_purge is None else spec.max_purge
+    deleted = plan.counts.deleted
+    if deleted == 0 or plan.owned == 0 or deleted / plan.owned <= limit:
+        return
+    raise SyncFailed(
+        spec.name,
+        f"refused: it would delete {deleted} of the {plan.owned} objects it made "
+        f"({share_text(deleted / plan.owned)}, more than max_purge {share_text(limit)}); "
+        f'nothing was changed. If that is right, set max_purge = "100%" in '
+        f"[sync_rules.{spec.name}], or run the sync job once with "
+        "`director jobs run NAME --force`",
+    )

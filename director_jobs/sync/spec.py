@@ -50,3 +50,10 @@ class RuleSpec:
     update_policy: UpdatePolicy = UpdatePolicy.MERGE
     purge: bool = False
     description: str = ""
+    # Largest share of the rule's objects one run may delete; None: DEFAULT_MAX_PURGE.
+    max_purge: float | None = None
+
+
+# A run that would delete more than a fifth of what the rule made is refused: a source
+# that lost rows should not take the monitoring with it. `max_purge = "100%"` allows it.
+DEFAULT_MAX_PURGE = 0.2
