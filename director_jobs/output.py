@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 
 from director_jobs.model import OUTPUT_TAIL_BYTES
 
@@ -11,8 +12,12 @@ from director_jobs.model import OUTPUT_TAIL_BYTES
 class OutputTail:
     """Keeps the last `limit` bytes of appended lines, dropping whole lines from the front."""
 
-    def __init__(self, limit: int = OUTPUT_TAIL_BYTES) -> None:
+    def __init__(
+        self, limit: int = OUTPUT_TAIL_BYTES, scrub: Callable[[str], str] | None = None
+    ) -> None:
         self._limit = limit
+        # Known secrets (the job's own, the database password) never reach the tail.
+        self.scrub: Callable[[str], str] = scrub or _unchanged
         self._lines: deque[str] = deque()
         self._size = 0
         self._dropped = 0
@@ -20,7 +25,7 @@ class OutputTail:
 
     def append(self, line: str) -> None:
         """Add one line (without its newline)."""
-        line = line[-self._limit :]
+        line = self.scrub(line[-self._limit :])
         size = len(line.encode("utf-8", "replace")) + 1
         with self._lock:
             self._lines.append(line)
@@ -37,3 +42,7 @@ class OutputTail:
             if self._dropped:
                 return f"[… {self._dropped} earlier lines dropped]\n{body}"
             return body
+
+
+def _unchanged(text: str) -> str:
+    return text

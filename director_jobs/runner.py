@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any, Protocol
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
@@ -34,6 +35,7 @@ from director_jobs.logs import job_extra
 from director_jobs.model import Job, RunStatus, Trigger
 from director_jobs.output import OutputTail
 from director_jobs.schedule import Schedule, missed_slots, schedule_of
+from director_jobs.secrets import Scrubber, secret_values
 
 log = logging.getLogger("director_jobs.runner")
 
@@ -300,7 +302,7 @@ class Runner:
             attempt,
             extra=extra,
         )
-        output = OutputTail()
+        output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
         self.cancel_current.clear()
         self.current = CurrentRun(job.name, run_id, started_monotonic)
@@ -322,6 +324,10 @@ class Runner:
             outcome,
             output.text(),
         )
+        if outcome.error:
+            finished = dataclasses.replace(
+                finished, outcome=dataclasses.replace(outcome, error=output.scrub(outcome.error))
+            )
         outcome = self._store(finished)
         level = logging.INFO if outcome.status is RunStatus.SUCCESS else logging.ERROR
         log.log(
@@ -335,6 +341,15 @@ class Runner:
         )
         self.after_job()
         return outcome.status
+
+    def _scrubber(self, job: Job) -> Scrubber:
+        """What this job's output and errors must never show: the secrets in its parameters
+        (a command's PGPASSWORD) and the database's password."""
+        secrets = secret_values(job.spec.parameters)
+        password = make_url(self.database.url).password
+        if password:
+            secrets.add(str(password))
+        return Scrubber(secrets)
 
     def _store(self, finished: FinishedRun) -> Outcome:
         """Record a finished run; return the outcome as stored.

@@ -780,3 +780,21 @@ def test_export_round_trips_explicit_nulls(db_url: str, other_url: str, tmp_path
     assert again.stdout == "0 created, 0 updated, 1 unchanged, 0 deleted\n"
     assert jobs_json(db_url) == before
     assert definitions(other_url) == definitions(db_url)
+
+
+def test_export_names_the_secrets_it_writes_or_masks_them(db_url: str) -> None:
+    parameters = {"command": "psql -c 'select 1'", "env": {"PGPASSWORD": "s3cret-pw"}}
+    added = ["jobs", "add", "query", "--type", "command", "--parameters", json.dumps(parameters)]
+    ok(invoke(db_url, *added))
+    listed = invoke(db_url, "jobs", "list", "--json").stdout
+    assert "s3cret-pw" not in listed  # list masks
+
+    exported = invoke(db_url, "export")
+    masked = invoke(db_url, "export", "--mask-secrets")
+
+    assert exported.exit_code == 0 and 'PGPASSWORD = "s3cret-pw"' in exported.stdout
+    assert exported.stderr == (
+        "director: warning: jobs.query.parameters.env.PGPASSWORD holds a secret, written as it is\n"
+    )
+    assert masked.exit_code == 0 and masked.stderr == ""
+    assert 'PGPASSWORD = "***"' in masked.stdout and "s3cret-pw" not in masked.stdout

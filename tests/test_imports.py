@@ -452,6 +452,16 @@ def https_server(tmp_path: Path) -> Iterator[HttpsServer]:
         def do_GET(self) -> None:
             seen.append(self.path)
             authorizations.append(self.headers.get("Authorization"))
+            if self.path == "/echo":  # a server that repeats what it was sent in its error
+                self.send_error(401, f"denied: {self.headers.get('Authorization')}")
+            elif self.path.startswith("/query.json?"):
+                if "api_key=s3cret-token" in self.path:
+                    self.path = "/hosts.json"  # served below
+                else:
+                    self.send_error(401, f"denied {self.path}")
+                    return
+            if self.path in ("/echo", "/query.json"):
+                return
             if self.path == "/private.json" and self.headers.get("Authorization") not in (
                 "Basic " + base64.b64encode(b"cmdb:s3cret-pw").decode(),
                 "Bearer s3cret-token",
@@ -565,6 +575,58 @@ def test_basic_and_bearer_authentication(
     monkeypatch.delenv("CMDB_TOKEN")
     message = read_error(json_source(**common, token_env="CMDB_TOKEN"))
     assert message == "import source 'api': token_env: environment variable 'CMDB_TOKEN' is not set"
+
+
+def test_a_server_repeating_the_credentials_cannot_leak_them(
+    https_server: HttpsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: Database
+) -> None:
+    """It answers `401 denied: Bearer …`: the error, the run and its output show *** instead."""
+    url = f"{https_server.base}/echo"
+    common = {"url": url, "ca_file": str(https_server.ca_file)}
+    monkeypatch.setenv("CMDB_TOKEN", "s3cret-token")
+    message = read_error(json_source(**common, token_env="CMDB_TOKEN"))
+    assert message == f"import source 'api': '{url}' answered HTTP 401 denied: ***"
+    password_file = tmp_path / "password"
+    password_file.write_text("s3cret-pw\n")
+    message = read_error(json_source(**common, user="cmdb", password_file=str(password_file)))
+    assert message == f"import source 'api': '{url}' answered HTTP 401 denied: Basic ***"
+
+    clock = SystemClock()
+    with db.engine.begin() as connection:
+        ImportService(db.engine, clock).apply_in(
+            connection, [json_source(**common, token_env="CMDB_TOKEN")], clock.now()
+        )
+    outcome, output = run_job(ImportJob(), {"source": "api"}, db.url, clock)
+    assert outcome.status is RunStatus.ERROR
+    assert outcome.error is not None and "s3cret" not in outcome.error + output
+    assert "***" in outcome.error
+
+
+def test_a_token_goes_in_the_query_only_through_token_param(
+    https_server: HttpsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CMDB_TOKEN", "s3cret-token")
+    query = f"{https_server.base}/query.json?format=json"
+    spec = json_source(
+        url=query,
+        pointer="/data/host~1list",
+        ca_file=str(https_server.ca_file),
+        token_env="CMDB_TOKEN",
+        token_param="api_key",
+    )
+    assert len(read(spec)) == 3
+    assert https_server.requests == ["/query.json?format=json&api_key=s3cret-token"]
+    monkeypatch.setenv("CMDB_TOKEN", "wrong-token")
+    message = read_error(spec)
+    assert "wrong-token" not in message and "api_key=***" in message, message
+
+    with pytest.raises(InvalidInput) as caught:
+        validate_source(json_source(url=f"{query}&api_key=s3cret-token"))
+    assert str(caught.value) == (
+        f"imports.api.settings.url: invalid value '{query}&api_key=s3cret-token': a credential "
+        "in the query (api_key=…) would show in logs and exports: give it as token_file or "
+        'token_env with token_param = "api_key"'
+    )
 
 
 def test_credentials_are_not_sent_on_to_another_host(

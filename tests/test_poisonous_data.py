@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import invoke
+from conftest import invoke, run_director
 from jobtypes_for_tests import TEST_TYPES
 from sqlalchemy import select, update
 
@@ -212,3 +212,23 @@ def test_a_csv_source_that_is_not_utf8_fails_naming_the_encoding(
     with database.engine.connect() as connection:
         assert list(connection.execute(select(import_rows.c.id))) == []
     database.dispose()
+
+
+def test_a_jobs_own_secrets_never_reach_its_output_error_or_log(sqlite_url: str) -> None:
+    """A command that prints its PGPASSWORD (and fails naming it) shows *** everywhere."""
+    script = 'echo "connecting with $PGPASSWORD"; echo "denied for $PGPASSWORD" >&2; exit 3'
+    parameters = {"command": script, "shell": True, "env": {"PGPASSWORD": "s3cret-pw"}}
+    added = invoke(
+        sqlite_url, "jobs", "add", "leaky", "--type", "command",
+        "--parameters", json.dumps(parameters),
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+    ran = run_director(sqlite_url, "-v", "jobs", "run", "leaky")
+
+    assert ran.returncode == 1
+    assert "connecting with ***" in ran.stderr and "denied for ***" in ran.stderr
+    [run] = history(sqlite_url, "leaky")
+    assert "connecting with ***" in run["output"] and "[stderr] denied for ***" in run["output"]
+    everything = ran.stdout + ran.stderr + json.dumps(history(sqlite_url))
+    assert "s3cret-pw" not in everything

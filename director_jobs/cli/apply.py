@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from director_jobs.declarative import (
 from director_jobs.imports.definitions import export_sources, parse_sources
 from director_jobs.imports.store import ImportStore
 from director_jobs.jobs_service import Changes
+from director_jobs.secrets import masked, secret_fields
 from director_jobs.sync.definitions import export_rules, parse_rules
 from director_jobs.sync.rules_store import RuleStore
 
@@ -90,11 +92,30 @@ def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> No
 
 
 @root.command("export")
+@click.option(
+    "--mask-secrets",
+    is_flag=True,
+    help="Write *** for secret-looking parameters (for sharing; such a file cannot restore them).",
+)
 @pass_app
-def export(app: App) -> None:
-    """Print every definition (jobs, time periods, sources, rules) as TOML for `apply`."""
+def export(app: App, mask_secrets: bool) -> None:
+    """Print every definition (jobs, time periods, sources, rules) as TOML for `apply`.
+
+    Parameters that look secret (a command's PGPASSWORD) are written as they are, so that
+    the file restores them, and named in a warning on stderr: keep such a file private.
+    """
     engine = app.database.engine
-    click.echo(export_jobs([job.spec for job in app.database.jobs.all()]), nl=False)
+    specs = [job.spec for job in app.database.jobs.all()]
+    for spec in specs:
+        for secret_path in secret_fields(spec.parameters, f"jobs.{spec.name}.parameters"):
+            if not mask_secrets:
+                click.echo(
+                    f"director: warning: {secret_path} holds a secret, written as it is",
+                    err=True,
+                )
+    if mask_secrets:
+        specs = [dataclasses.replace(s, parameters=masked(s.parameters)) for s in specs]
+    click.echo(export_jobs(specs), nl=False)
     click.echo(export_periods(app.database.periods.all()), nl=False)
     click.echo(export_sources(ImportStore(engine).sources()), nl=False)
     click.echo(export_rules(RuleStore(engine).all()), nl=False)

@@ -10,31 +10,13 @@ from typing import Any
 import click
 
 from director_jobs.model import Job, Run
+from director_jobs.secrets import masked
 from director_jobs.validation import zone
-
-# Parameter keys whose values are secrets, shown as *** by `jobs list` and `jobs show`
-# (`export` keeps them: its output is applied back). `…_file`/`…_env` say where one is.
-_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key")
 
 
 def masked_parameters(value: Any) -> Any:
-    """Parameters for display, with every secret-looking key's value (at any depth) masked."""
-    if isinstance(value, dict):
-        return {
-            key: "***" if _is_secret(str(key)) else masked_parameters(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [masked_parameters(item) for item in value]
-    return value
-
-
-def _is_secret(key: str) -> bool:
-    """`password`, `PGPASSWORD`, `api_token`: yes; `password_file`, `token_env`: no."""
-    lowered = key.lower()
-    if lowered.endswith(("_file", "_env")):
-        return False
-    return any(word in lowered for word in _SECRET_WORDS)
+    """Parameters for display (`jobs list`, `jobs show`, `export`) with secrets shown as ***."""
+    return masked(value)
 
 
 def iso(value: datetime | None) -> str | None:

@@ -252,7 +252,10 @@ def _relay(line: bytes, context: JobContext) -> Outcome | None:
         context.output.append(message["line"])
     elif kind == "log":  # already in the tail (as `output`); log it with the job's fields
         logging.getLogger(message["logger"]).log(
-            message["level"], "%s", message["message"], extra=dict(context.logger.extra or {})
+            message["level"],
+            "%s",
+            context.output.scrub(message["message"]),
+            extra=dict(context.logger.extra or {}),
         )
     elif kind == "outcome":
         return Outcome(

@@ -58,12 +58,18 @@ class RunLogAdapter(logging.LoggerAdapter[logging.Logger]):
         self._output = context_output
 
     def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log as usual; keep INFO and above in the tail whatever the console level is."""
+        """Log as usual, known secrets scrubbed; keep INFO and above in the tail whatever the
+        console level is."""
+        if not self.isEnabledFor(level) and level < logging.INFO:
+            return
+        text = str(msg) % args if args else str(msg)
+        scrub = getattr(self._output, "scrub", None)
+        if scrub is not None:
+            text = scrub(text)
         extra = kwargs.get("extra") or {}
         if level >= logging.INFO and not extra.get("in_tail"):
-            text = str(msg) % args if args else str(msg)
             self._output.append(f"{logging.getLevelName(level)}: {text}")
-        super().log(level, msg, *args, **kwargs)
+        super().log(level, "%s", text, **kwargs)
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         """Merge the job fields into the record's extras."""

@@ -19,6 +19,7 @@ from director_jobs.imports.errors import ProviderError
 from director_jobs.imports.providers.base import Provider
 from director_jobs.imports.providers.json_pointer import parse_pointer, resolve_pointer
 from director_jobs.imports.providers.secrets import read_secret
+from director_jobs.secrets import Scrubber, is_secret_key
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -26,7 +27,12 @@ DEFAULT_TIMEOUT = 30.0
 class JsonProvider(Provider):
     """Settings: path or url, pointer (''), ca_file, verify_tls (true), timeout (30 s), and for
     https only either `user` with password_file/password_env (basic authentication) or
-    token_file/token_env (a bearer token)."""
+    token_file/token_env (a bearer token, or with `token_param` a query parameter).
+
+    Secrets come from files or the environment only, never from the URL: they would show
+    in `imports show`, `export`, logs and errors. Whatever a server answers, an error that
+    repeats a secret is stored and logged with it replaced by ***.
+    """
 
     name = "json"
     optional = (
@@ -41,6 +47,7 @@ class JsonProvider(Provider):
         "password_env",
         "token_file",
         "token_env",
+        "token_param",
     )
 
     def check(self) -> None:
@@ -67,6 +74,7 @@ class JsonProvider(Provider):
         self.password_env = self.text("password_env")
         self.token_file = self.path("token_file")
         self.token_env = self.text("token_env")
+        self.token_param = self.text("token_param")
         password = self.password_file is not None or self.password_env is not None
         token = self.token_file is not None or self.token_env is not None
         where = self.where
@@ -85,6 +93,10 @@ class JsonProvider(Provider):
         if password and token:
             raise InvalidInput(
                 f"{where}.token_file", "***", "give a user and password, or a token, not both"
+            )
+        if self.token_param is not None and not token:
+            raise InvalidInput(
+                f"{where}.token_param", self.token_param, "needs token_file or token_env"
             )
         if (password or token) and urllib.parse.urlsplit(self.url or "").scheme != "https":
             raise InvalidInput(
@@ -105,6 +117,14 @@ class JsonProvider(Provider):
             raise InvalidInput(field, url, "the port is not a number 1-65535") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidInput(field, url, "expected an http:// or https:// URL")
+        for key, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+            if is_credential_parameter(key):
+                raise InvalidInput(
+                    field,
+                    mask_url(url),
+                    f"a credential in the query ({key}=…) would show in logs and exports: "
+                    f'give it as token_file or token_env with token_param = "{key}"',
+                )
 
     def masked_settings(self) -> dict[str, Any]:
         """The settings with a password in the URL masked."""
@@ -115,7 +135,11 @@ class JsonProvider(Provider):
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Load the document, follow the pointer, check that it is a list of objects."""
-        body = self._read_file(self.file) if self.file is not None else self._download()
+        self._scrub = Scrubber()
+        try:
+            body = self._read_file(self.file) if self.file is not None else self._download()
+        except ProviderError as exc:  # a server may echo the Authorization header, or a token
+            raise ProviderError(self._scrub(str(exc))) from None
         try:
             document = json.loads(body, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
@@ -139,14 +163,25 @@ class JsonProvider(Provider):
                 )
             yield row
 
-    def _authorization(self) -> str | None:
-        """The Authorization header, read now (a secret file may change between runs)."""
+    def _authorization(self) -> tuple[str | None, str]:
+        """The Authorization header and the URL to fetch, with the secret read now (a secret
+        file may change between runs); every form of the secret goes to the scrubber."""
+        assert self.url is not None
         if self.user is not None:
             password = read_secret(self.password_file, self.password_env, "password") or ""
             pair = base64.b64encode(f"{self.user}:{password}".encode()).decode("ascii")
-            return f"Basic {pair}"
+            self._scrub = Scrubber([password, pair])
+            return f"Basic {pair}", self.url
         token = read_secret(self.token_file, self.token_env, "token")
-        return None if token is None else f"Bearer {token}"
+        if token is None:
+            return None, self.url
+        self._scrub = Scrubber([token, urllib.parse.quote(token, safe=""), f"Bearer {token}"])
+        if self.token_param is None:
+            return f"Bearer {token}", self.url
+        parts = urllib.parse.urlsplit(self.url)
+        query = urllib.parse.urlencode([(self.token_param, token)])
+        joined = f"{parts.query}&{query}" if parts.query else query
+        return None, urllib.parse.urlunsplit(parts._replace(query=joined))
 
     def _origin(self) -> str:
         """The file or the masked URL, for messages."""
@@ -180,10 +215,10 @@ class JsonProvider(Provider):
             _NoDowngradeRedirects(),
         )
         headers = {"Accept": "application/json", "User-Agent": f"director-jobs/{__version__}"}
-        secret = self._authorization()
+        secret, url = self._authorization()
         if secret is not None:
             headers["Authorization"] = secret
-        request = urllib.request.Request(self.url, headers=headers)
+        request = urllib.request.Request(url, headers=headers)
         try:
             with opener.open(request, timeout=self.timeout) as response:
                 return bytes(response.read())
@@ -225,6 +260,12 @@ class _NoDowngradeRedirects(urllib.request.HTTPRedirectHandler):
         if new is not None and urllib.parse.urlsplit(newurl).netloc.lower() != old_host:
             new.remove_header("Authorization")  # credentials are for the host they name
         return new
+
+
+def is_credential_parameter(key: str) -> bool:
+    """A query parameter that usually carries a credential: `api_key`, `token`, `key`, …"""
+    lowered = key.lower()
+    return lowered in ("key", "auth", "sig", "signature") or is_secret_key(lowered)
 
 
 def mask_url(url: str) -> str:
