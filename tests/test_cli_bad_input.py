@@ -626,7 +626,8 @@ CASES = [
         ["jobs", "history", "--limit", "abc"],
         USAGE,
         err(
-            "Invalid value for '--limit': 'abc' is not a valid integer range "
+            "Invalid value for '--limit' (env var: 'DIRECTOR_JOBS_JOBS_HISTORY_LIMIT'): "
+            "'abc' is not a valid integer range "
             "(see 'director jobs history --help')"
         ),
         id="click-bad-integer",

@@ -29,11 +29,18 @@ class App:
     _database: Database | None = None
     _registry: Registry | None = None
     _logging: bool = False
+    verbose: bool = False  # -v, --debug or --trace was given
 
-    def raise_log_level(self, level: str | None) -> None:
-        """Let a subcommand's -v/--debug/--trace ask for more detail than the group's."""
+    def raise_log_level(self, level: str | None, *, asked: bool = True) -> None:
+        """Let a subcommand's -v/--debug/--trace ask for more detail than the group's.
+
+        `asked=False`: a command's own default (`jobs execute` shows INFO), which does not
+        make the set-up lines (which database) appear.
+        """
         if level is not None and (self.log_level is None or LEVELS[level] < LEVELS[self.log_level]):
             self.log_level = level
+        if asked and level is not None:
+            self.verbose = True
 
     @property
     def settings(self) -> Settings:
@@ -71,9 +78,12 @@ class App:
 
             url = self.settings.database_url
             self._database = Database.open(url)
-            log.info(
-                "database: %s%s", safe_url(url), " (read-only)" if self._database.read_only else ""
-            )
+            if self.verbose:
+                log.info(
+                    "database: %s%s",
+                    safe_url(url),
+                    " (read-only)" if self._database.read_only else "",
+                )
         return self._database
 
     @property

@@ -277,7 +277,7 @@ def execute(
     """Run a job type once without a job definition (recorded with trigger `execute`)."""
     from director_jobs.adhoc import execute_adhoc
 
-    app.raise_log_level("info")
+    app.raise_log_level("info", asked=False)
     app.start_logging(timestamps=False)
     from director_jobs.execution.containment import Containment
     from director_jobs.runner import stopped_by_signals
