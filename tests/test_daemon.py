@@ -133,6 +133,12 @@ def start_daemon(tmp_path: Path) -> Iterator[object]:
         daemon.sock.close()
 
 
+def add_job(url: str, name: str, *options: str) -> None:
+    """`jobs add NAME OPTIONS…`, which must succeed (a test that assumes the job is there)."""
+    added = run_director(url, "jobs", "add", name, *options)
+    assert added.returncode == 0, added.stderr
+
+
 def add_sleeper(url: str, seconds: int = JOB_SECONDS, name: str = "sleeper") -> None:
     result = run_director(
         url,
@@ -225,7 +231,7 @@ def test_a_second_sigterm_stops_the_job_at_once(sqlite_url: str, start_daemon) -
 def test_recycles_with_exit_0_and_says_why(
     sqlite_url: str, start_daemon, args: tuple[str, ...], reason: str
 ) -> None:  # type: ignore[no-untyped-def]
-    run_director(sqlite_url, "jobs", "add", "tick", "--type", "self-check", "--interval", "1s")
+    add_job(sqlite_url, "tick", "--type", "self-check", "--interval", "1s")
     daemon = start_daemon(sqlite_url, *args)
     code, stderr = daemon.finish(timeout=60)
     assert code == 0
@@ -236,7 +242,7 @@ def test_recycles_with_exit_0_and_says_why(
 def test_a_missing_notify_socket_is_logged_not_fatal(
     sqlite_url: str, start_daemon, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    run_director(sqlite_url, "jobs", "add", "tick", "--type", "self-check", "--interval", "1h")
+    add_job(sqlite_url, "tick", "--type", "self-check", "--interval", "1h")
     daemon = start_daemon(sqlite_url, "--max-lifetime", "2s", notify=str(tmp_path / "nowhere.sock"))
     code, stderr = daemon.finish(timeout=60)
     assert code == 0
@@ -245,7 +251,7 @@ def test_a_missing_notify_socket_is_logged_not_fatal(
 
 
 def test_a_trigger_is_picked_up_by_the_running_daemon(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
-    run_director(sqlite_url, "jobs", "add", "later", "--type", "self-check", "--cron", "0 0 1 1 *")
+    add_job(sqlite_url, "later", "--type", "self-check", "--cron", "0 0 1 1 *")
     daemon = start_daemon(sqlite_url)
     daemon.wait_for("READY=1")
     assert history(sqlite_url) == []
@@ -426,7 +432,7 @@ def test_sighup_rereads_the_configuration_file(
 ) -> None:  # type: ignore[no-untyped-def]
     config = tmp_path / "config.toml"
     config.write_text('timezone = "UTC"\n')
-    run_director(sqlite_url, "jobs", "add", "later", "--type", "self-check", "--cron", "0 0 1 1 *")
+    add_job(sqlite_url, "later", "--type", "self-check", "--cron", "0 0 1 1 *")
     daemon = start_daemon(sqlite_url, env={"DIRECTOR_JOBS_CONFIG": str(config)})
     daemon.wait_for("READY=1")  # the handlers are installed: SIGHUP no longer kills it
 
