@@ -13,6 +13,7 @@ from types import FrameType
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs import exit_codes
+from director_jobs.cluster.registry import Registration
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DatabaseUnavailable
 from director_jobs.memory_guard import MemoryGuard
@@ -101,11 +102,20 @@ class Daemon:
         if interval is not None:
             watchdog = Watchdog(self.notifier, interval, STALL_LIMIT_SECONDS, self.status_text)
             watchdog.start()
-        beat = watchdog.beat if watchdog is not None else (lambda: None)
+        watchdog_beat = watchdog.beat if watchdog is not None else (lambda: None)
+        registration: Registration | None = None
         try:
-            runner = self._connect_until_ready(beat)
+            runner = self._connect_until_ready(watchdog_beat)
             if runner is None:
                 return exit_codes.OK
+            registration = self._register(runner, watchdog_beat)
+            if registration is None:
+                return exit_codes.OK
+
+            def beat() -> None:
+                watchdog_beat()
+                registration.beat()  # rate-limited: one short UPDATE every 10 s
+
             runner.heartbeat = beat
             runner.after_job = self._check_memory
             self.guard.start(runner.clock.monotonic())
@@ -124,6 +134,8 @@ class Daemon:
                 watchdog.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            if registration is not None:
+                registration.stop()
             if self.runner is not None:
                 self._store_kept_results(self.runner)
                 self.runner.close()
@@ -146,6 +158,28 @@ class Daemon:
                 self._outage_over()
                 return self.runner
             except (DatabaseUnavailable, DBAPIError) as exc:
+                self._outage(exc, delay)
+            self._sleep(delay, beat)
+            delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)
+        return None
+
+    def _register(self, runner: Runner, beat: Callable[[], None]) -> Registration | None:
+        """Enter the runner registry, retrying while the database is unreachable."""
+        registration = Registration(
+            runner.database.runners,
+            runner.identity,
+            runner.clock,
+            mode="forever",
+            containment=runner.containment.describe(),
+        )
+        delay = 1.0
+        while not self.stop.is_set():
+            try:
+                registration.start()
+                return registration
+            except DBAPIError as exc:
+                if not is_outage(exc):
+                    raise
                 self._outage(exc, delay)
             self._sleep(delay, beat)
             delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)

@@ -490,3 +490,51 @@ def test_a_trigger_while_the_job_runs_is_run_after_it(sqlite_url: str, start_dae
         ("manual", "success"),
         ("schedule", "success"),
     ], runs
+
+
+def test_jobs_trigger_says_whether_a_runner_will_start_it(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
+    add_job(sqlite_url, "later", "--type", "self-check", "--cron", "0 0 1 1 *")
+    daemon = start_daemon(sqlite_url)
+    daemon.wait_for("READY=1")
+
+    with_daemon = run_director(sqlite_url, "jobs", "trigger", "later")
+    daemon.process.send_signal(signal.SIGTERM)
+    daemon.finish()
+    without = run_director(sqlite_url, "jobs", "trigger", "later")
+
+    label = f"{socket.gethostname()}:{daemon.process.pid}"
+    assert with_daemon.stdout.startswith(
+        f"queued a run of later; runner {label} (--forever, heartbeat "
+    ), with_daemon.stdout
+    assert with_daemon.stdout.endswith(" s ago) starts it within seconds\n")
+    assert without.stdout.startswith("queued a run of later; no runner runs --forever, so the next")
+
+
+def test_status_shows_the_database_the_live_runner_and_failed_jobs(
+    sqlite_url: str, start_daemon
+) -> None:  # type: ignore[no-untyped-def]
+    add_job(sqlite_url, "broken", "--type", "command", "--interval", "1h",
+            "--parameters", '{"command": "false"}')  # fmt: skip
+    add_job(sqlite_url, "off", "--type", "self-check", "--disabled")
+    daemon = start_daemon(sqlite_url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not history(sqlite_url):
+        daemon.collect(0.5)
+
+    shown = run_director(sqlite_url, "status", "--json")
+    text = run_director(sqlite_url, "status")
+    daemon.process.send_signal(signal.SIGTERM)
+    daemon.finish()
+    after = json.loads(run_director(sqlite_url, "status", "--json").stdout)
+
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert facts["database"] == sqlite_url and facts["read_only"] is False
+    assert [(r["runner"], r["mode"]) for r in facts["runners"]] == [
+        (f"{socket.gethostname()}:{daemon.process.pid}", "forever")
+    ]
+    assert facts["runners"][0]["containment"] == facts["containment"]
+    assert (facts["jobs"], facts["disabled"], facts["failed"]) == (2, 1, ["broken"])
+    assert f"database:     {sqlite_url}\n" in text.stdout
+    assert "last run failed: broken" in text.stdout
+    assert after["runners"] == []  # stopped cleanly: gone from the live ones

@@ -160,6 +160,17 @@ def run(
         if job.spec.confirm and not assume_yes and not _confirm(job.name, confirm_timeout):
             click.echo(f"director: not running {job.name}", err=True)
             raise SystemExit(exit_codes.JOB_FAILED)
+    from director_jobs.cluster.registry import Registration
+
+    registration = Registration(
+        app.database.runners,
+        runner.identity,
+        app.clock,
+        mode="one-shot",
+        containment=runner.containment.describe(),
+    )
+    registration.start()
+    runner.heartbeat = registration.beat
     report = PassReport()
     try:
         with stopped_by_signals(runner.stop_requested, runner.cancel_current) as received:
@@ -169,6 +180,7 @@ def run(
                 runner.run_once(report)
     finally:
         runner.close()
+        registration.stop()
     if received:
         log.warning("stopped by signal %d; the running job was stopped", received[0])
         raise SystemExit(exit_codes.SIGNALLED + received[0])
@@ -501,8 +513,23 @@ def trigger(app: App, name: str) -> None:
             name,
             "the job is disabled; enable it, or run it now with `director jobs run NAME`",
         )
-    app.database.jobs.request_run(name, app.clock.now())
-    click.echo(f"queued a run of {name}; a running daemon starts it within seconds")
+    from director_jobs.cluster.registry import live_runners
+
+    now = app.clock.now()
+    app.database.jobs.request_run(name, now)
+    forever = [r for r in live_runners(app.database.runners, now) if r.mode == "forever"]
+    if forever:
+        beat = (now - forever[0].heartbeat_at).total_seconds()
+        click.echo(
+            f"queued a run of {name}; runner {forever[0].label} (--forever, heartbeat "
+            f"{beat:.0f} s ago) starts it within seconds"
+        )
+    else:
+        click.echo(
+            f"queued a run of {name}; no runner runs --forever, so the next "
+            f"`director jobs run` (cron or a timer) starts it; to run it now: "
+            f"director jobs run {name}"
+        )
 
 
 # -- inspecting -------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ COMMAND_MODULES = {
     "deployments": "director_jobs.cli.deploy_cmd",
     "config": "director_jobs.cli.deploy_cmd",
     "manpage": "director_jobs.cli.manpage",
+    "status": "director_jobs.cli.status",
 }
 
 

@@ -12,6 +12,7 @@ from director_jobs.db.failures import first_line
 from director_jobs.db.jobs_repo import JobRepository
 from director_jobs.db.migrate import HEAD_REVISION, upgrade
 from director_jobs.db.periods_repo import PeriodRepository
+from director_jobs.db.runners_repo import RunnerRepository
 from director_jobs.db.runs_repo import RunRepository
 from director_jobs.errors import ConfigError, DatabaseUnavailable
 
@@ -27,6 +28,7 @@ class Database:
         self.jobs = JobRepository(self.engine)
         self.runs = RunRepository(self.engine)
         self.periods = PeriodRepository(self.engine)
+        self.runners = RunnerRepository(self.engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from director_jobs.db.schema import runs
@@ -93,6 +93,17 @@ class RunRepository:
             query = query.where(runs.c.job_name == job_name)
         with self.engine.connect() as connection:
             return [run_from_row(r) for r in connection.execute(query)]
+
+    def latest_by_job(self) -> dict[str, Run]:
+        """The newest finished run of each job name (skipped slots left out)."""
+        newest = (
+            select(func.max(runs.c.id))
+            .where(runs.c.status.not_in([RunStatus.RUNNING.value, RunStatus.SKIPPED.value]))
+            .group_by(runs.c.job_name)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(runs).where(runs.c.id.in_(newest.scalar_subquery())))
+            return {row.job_name: run_from_row(row) for row in rows}
 
     def get(self, run_id: int) -> Run | None:
         """One run by id."""

@@ -1,0 +1,1 @@
+"""Runners as a group: the registry of live runners and their heartbeats."""
