@@ -18,7 +18,7 @@ from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
-from director_jobs.model import Job, JobSpec, PeriodSpec
+from director_jobs.model import Job, JobSpec, PeriodSpec, Trigger
 from director_jobs.period_service import PeriodService
 from director_jobs.schedule import Schedule, first_due, schedule_of
 from director_jobs.sync.service import SyncService
@@ -216,6 +216,24 @@ class JobService:
     def delete(self, name: str) -> None:
         """Delete a job (refused while it runs)."""
         self.database.jobs.delete(name)
+
+    def next_start(self, job: Job) -> datetime | None:
+        """When a runner will next start `job`: its due time moved into its time period.
+
+        None when nothing will (disabled, no schedule and no trigger, a period that never
+        opens again). A `jobs trigger` ignores the period, as the runner does.
+        """
+        due = job.next_due_at
+        if job.spec.disabled or due is None:
+            return None
+        if job.pending_trigger is Trigger.MANUAL or not job.spec.timeperiod or not self.periods:
+            return due
+        try:
+            period = self.periods.period(job.spec.timeperiod)
+        except NotFound:
+            return None
+        candidate = max(due, self.clock.now())
+        return candidate if period.contains(candidate) else period.next_transition(candidate)
 
     def upcoming(self, job: Job, count: int) -> list[datetime]:
         """The next `count` start times, assuming instant runs, honouring the time period.

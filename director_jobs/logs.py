@@ -21,8 +21,19 @@ LEVELS = {
 # Job fields attached to log records (logging `extra`) and, in journald, sent as fields.
 JOB_FIELDS = ("job_name", "job_type", "run_id", "run_status")
 
-SHORT_FORMAT = "[%(levelname)-5s] %(message)s"
-TIMED_FORMAT = "%(asctime)s [%(levelname)-5s] %(message)s"
+# Level names fit five columns, so that messages line up: [TRACE] [DEBUG] [INFO ] [WARN ]
+# [ERROR] [CRIT ], on a terminal and in a pipe alike (journald gets PRIORITY= instead).
+SHORT_NAMES = {"WARNING": "WARN", "CRITICAL": "CRIT"}
+SHORT_FORMAT = "[%(level)-5s] %(message)s"
+TIMED_FORMAT = "%(asctime)s [%(level)-5s] %(message)s"
+
+
+class _ShortLevelNames(logging.Filter):
+    """Gives each record `level`: its level name in at most five letters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.level = SHORT_NAMES.get(record.levelname, record.levelname)
+        return True
 
 
 def stderr_is_journal(stream: TextIO) -> bool:
@@ -97,6 +108,7 @@ def setup_logging(level: int, *, stream: TextIO | None = None, timestamps: bool 
     else:
         handler = logging.StreamHandler(stream)
         handler.setFormatter(logging.Formatter(fmt, datefmt="%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(_ShortLevelNames())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

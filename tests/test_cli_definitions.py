@@ -269,7 +269,7 @@ def test_list_table_and_json(sqlite_url: str) -> None:
 
     table = ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines()
     assert [re.split(r" {2,}", line) for line in table] == [
-        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT DUE"],
+        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START"],
         ["a-interval", "self-check", "every 15m", "-", "enabled", "2026-06-01 12:00:00 UTC"],
         [
             "b-cron",
@@ -282,7 +282,7 @@ def test_list_table_and_json(sqlite_url: str) -> None:
         ["c-off", "self-check", "manual", "-", "disabled", "-"],
     ]
     # Aligned columns: every header starts where its values start.
-    starts = [table[0].index(h) for h in ("TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT DUE")]
+    starts = [table[0].index(h) for h in ("TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START")]
     for line in table[1:]:
         assert all(line[s - 2 : s] == "  " and line[s] != " " for s in starts), line
 
@@ -313,7 +313,7 @@ def test_list_table_and_json(sqlite_url: str) -> None:
 def test_list_empty(sqlite_url: str) -> None:
     assert ok(invoke(sqlite_url, "jobs", "list", "--json")).stdout == "[]\n"
     assert ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines() == [
-        "NAME  TYPE  SCHEDULE  PERIOD  STATE  NEXT DUE"
+        "NAME  TYPE  SCHEDULE  PERIOD  STATE  NEXT START"
     ]
 
 
@@ -973,3 +973,24 @@ def test_list_and_show_mask_secret_parameters_and_export_keeps_them(sqlite_url: 
     assert json.loads(shown[2])["effective_parameters"]["password"] == "***"
     exported = invoke(sqlite_url, "export").stdout  # applied back: it must keep the values
     assert "Hunter2Api" in exported and "Hunter2Pg" in exported
+
+
+def test_list_shows_the_next_start_the_time_period_allows(sqlite_url: str) -> None:
+    """Due at noon, its period opens at 22:00: that is when it starts, and what list shows."""
+    assert NOW.weekday() == 0 and NOW.hour == 12  # a Monday, 12:00 UTC
+    ok(invoke(sqlite_url, "timeperiods", "add", "nights", "--range", "monday=22:00-24:00"))
+    hourly = ("--type", "self-check", "--interval", "1h")
+    ok(invoke_at(sqlite_url, NOW, "jobs", "add", "nightly", *hourly, "--timeperiod", "nights"))
+    ok(invoke_at(sqlite_url, NOW, "jobs", "add", "plain", *hourly))
+
+    listing = json.loads(invoke_at(sqlite_url, NOW, "jobs", "list", "--json").stdout)
+    listed = {j["name"]: j for j in listing}
+    table = invoke_at(sqlite_url, NOW, "jobs", "list").stdout
+
+    assert listed["nightly"]["next_due"] == "2026-06-01T12:00:00Z"  # due, but the period is shut
+    assert listed["nightly"]["next_start"] == "2026-06-01T22:00:00Z"
+    assert listed["plain"]["next_start"] == listed["plain"]["next_due"]
+    assert re.search(r"nightly .* nights +enabled +2026-06-01 22:00:00 UTC", table), table
+    ok(invoke_at(sqlite_url, NOW, "jobs", "trigger", "nightly"))
+    triggered = json.loads(invoke_at(sqlite_url, NOW, "jobs", "list", "--json").stdout)
+    assert triggered[0]["next_start"] == "2026-06-01T12:00:00Z"  # a trigger ignores the period

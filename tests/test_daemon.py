@@ -235,7 +235,7 @@ def test_recycles_with_exit_0_and_says_why(
     daemon = start_daemon(sqlite_url, *args)
     code, stderr = daemon.finish(timeout=60)
     assert code == 0
-    assert "[WARNING] recycling: " in stderr and reason in stderr, stderr
+    assert "[WARN ] recycling: " in stderr and reason in stderr, stderr
     assert daemon.lines("STOPPING=1")
 
 

@@ -88,3 +88,7 @@ def test_the_example_pipeline_renders_a_configuration_icinga2_accepts(
     assert "unchanged" in outputs["import-cmdb"]["output"]
     assert "0 create / 0 modify / 0 delete" in outputs["sync-hosts"]["output"]
     assert "unchanged" in outputs["deploy-config"]["output"]
+
+    # When all is well the example is quiet: nothing for cron to mail.
+    quiet = run_director(sqlite_url, "jobs", "run", "self-check")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")

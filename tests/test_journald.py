@@ -133,7 +133,7 @@ def test_job_lines_reach_journald_with_fields(journal_of_a_run: dict[str, Any]) 
         assert {r["RUN_ID"] for r in lines} == {str(runs[name]["id"])}
     # The job's own lines (the self-check's INFO..ERROR, the command's stderr) are tagged too.
     check_messages = {r["MESSAGE"] for r in job_lines if r["JOB_NAME"] == "check"}
-    assert "warning: self-check" in check_messages
+    assert "Test output in WARN level" in check_messages
     assert any(r["MESSAGE"] == "boom" for r in job_lines if r["JOB_NAME"] == "broken")
 
     [finished] = [r for r in job_lines if r["MESSAGE"].startswith("job broken finished: ")]

@@ -31,6 +31,7 @@ from director_jobs.cli.render import (
 from director_jobs.cli.root import log_options, root
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.job_types.base import parse_parameters_json
+from director_jobs.logs import TRACE
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
 from director_jobs.validation import parse_duration
 
@@ -157,9 +158,12 @@ def run(
     runner = _runner(app)
     jobs_to_run = [app.database.jobs.get(name) for name in dict.fromkeys(names)]
     for job in jobs_to_run:
-        if job.spec.confirm and not assume_yes and not _confirm(job.name, confirm_timeout):
+        asks = job.spec.confirm or job.spec.disabled
+        if asks and not assume_yes and not _confirm(job, confirm_timeout):
             click.echo(f"director: not running {job.name}", err=True)
             raise SystemExit(exit_codes.JOB_FAILED)
+        if job.spec.disabled:
+            click.echo(f"director: note: {job.name} is disabled; running it as asked", err=True)
     from director_jobs.cluster.registry import Registration
 
     registration = Registration(
@@ -230,9 +234,13 @@ def _run_forever(app: App, options: Any) -> int:
     return Daemon(lambda: _runner(app, forever=True), options, reload=reload).run()
 
 
-def _confirm(name: str, timeout: float) -> bool:
-    """Ask `Do you really want to run NAME (yes/no)`; no answer within `timeout` means no."""
-    click.echo(f"Do you really want to run {name} (yes/no) ", nl=False)
+def _confirm(job: Any, timeout: float) -> bool:
+    """Ask `Do you really want to run NAME (yes/no)`; no answer within `timeout` means no.
+
+    A disabled job is asked about too, saying that it is disabled.
+    """
+    state = f"{job.name} is disabled. " if job.spec.disabled else ""
+    click.echo(f"{state}Do you really want to run {job.name} (yes/no) ", nl=False)
     answer = _read_line(timeout)
     if answer is None:
         click.echo("")
@@ -291,6 +299,8 @@ def execute(
 
     app.raise_log_level("info", asked=False)
     app.start_logging(timestamps=False)
+    # The job's own lines at every level, TRACE included, as OpenTalk's `jobs execute` shows.
+    logging.getLogger("director_jobs.job").setLevel(TRACE)
     from director_jobs.execution.containment import Containment
     from director_jobs.runner import stopped_by_signals
 
@@ -541,12 +551,14 @@ def trigger(app: App, name: str) -> None:
 def list_(app: App, as_json: bool) -> None:
     """List the jobs."""
     all_jobs = app.database.jobs.all()
+    service = _service(app)
+    starts = {job.name: service.next_start(job) for job in all_jobs}
     if as_json:
-        print_json([job_json(job) for job in all_jobs])
+        print_json([{**job_json(job), "next_start": iso(starts[job.name])} for job in all_jobs])
         return
     tz = app.settings.timezone
     table(
-        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT DUE"),
+        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START"),
         [
             (
                 job.name,
@@ -554,7 +566,7 @@ def list_(app: App, as_json: bool) -> None:
                 schedule_text(job),
                 job.spec.timeperiod,
                 "running" if job.claimed_by else ("disabled" if job.spec.disabled else "enabled"),
-                local(job.next_due_at, tz),
+                local(starts[job.name], tz),
             )
             for job in all_jobs
         ],
