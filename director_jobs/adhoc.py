@@ -86,6 +86,7 @@ def execute_adhoc(
         else:
             outcome = execute_in_process(job_type, merged, context)
     finally:
+        logger.note_dropped()
         if cgroup is not None:
             cgroup.remove()
     duration = clock.monotonic() - begin

@@ -431,6 +431,7 @@ class Runner:
                 )
             return execute_in_process(job_type, params, context)
         finally:
+            logger.note_dropped()
             self.reaper.forget()
             if cgroup is not None:
                 cgroup.remove()

@@ -521,3 +521,29 @@ def test_a_quiet_self_check_logs_nothing_at_the_default_level(sqlite_url: str) -
 
     assert result.returncode == 0
     assert (result.stdout, result.stderr) == ("", "")
+
+
+@pytest.mark.parametrize("where", ["jobs-run", "jobs-execute"])
+def test_verbose_logs_at_most_a_budget_of_a_runs_output(sqlite_url: str, where: str) -> None:
+    """200,000 lines (1.3 MB) at -v: 64 KiB of them reach the log, then one note says how
+    many did not; the run keeps its own 64 KiB tail."""
+    printer = "for i in range(200_000): print(f'line {i:06d}')"
+    if where == "jobs-run":
+        job = {"command": ["python3", "-c", printer]}
+        director_ok(sqlite_url, "jobs", "add", "chatty", "--type", "command",
+                    "--parameters", json.dumps(job))  # fmt: skip
+        args = ["jobs", "run", "chatty", "-v"]
+    else:
+        args = ["jobs", "execute", "command", "--parameters",
+                json.dumps({"command": ["python3", "-c", printer]})]  # fmt: skip
+
+    result = run_director(sqlite_url, *args, timeout=300)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    logged = [line for line in result.stderr.splitlines() if " line " in line]
+    assert 64 * 1024 // 25 < len(logged) < 64 * 1024 // 10, len(logged)
+    assert len(result.stderr) < 5 * 64 * 1024  # the lines, timestamps and levels added
+    notes = [line for line in result.stderr.splitlines() if "lines of this run not logged" in line]
+    assert len(notes) == 1, notes
+    dropped = int(notes[0].split("… ")[1].split()[0])
+    assert dropped + len(logged) == 200_000

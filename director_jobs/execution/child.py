@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import json
 import logging
+import math
 import os
 import select
 import signal
@@ -126,7 +127,10 @@ def _child_main(
         child_context = JobContext(
             job_name=context.job_name,
             run_id=context.run_id,
-            logger=RunLogAdapter(context.logger.logger, dict(context.logger.extra or {}), output),
+            # Unlimited here: the parent's adapter, which relays these lines, keeps the budget.
+            logger=RunLogAdapter(
+                context.logger.logger, dict(context.logger.extra or {}), output, math.inf
+            ),
             clock=context.clock,
             output=output,  # type: ignore[arg-type]
             timeout=context.timeout,
@@ -251,12 +255,8 @@ def _relay(line: bytes, context: JobContext) -> Outcome | None:
     if kind == "output":
         context.output.append(message["line"])
     elif kind == "log":  # already in the tail (as `output`); log it with the job's fields
-        logging.getLogger(message["logger"]).log(
-            message["level"],
-            "%s",
-            context.output.scrub(message["message"]),
-            extra=dict(context.logger.extra or {}),
-        )
+        # Through the run's adapter: it scrubs secrets and keeps to the run's log budget.
+        context.logger.log(message["level"], "%s", message["message"], extra={"in_tail": True})
     elif kind == "outcome":
         return Outcome(
             RunStatus(message["status"]), message["exit_code"], message["error"], message["summary"]

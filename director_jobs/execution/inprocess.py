@@ -16,7 +16,7 @@ from director_jobs.job_types.base import (
     JobTimedOut,
     JobType,
 )
-from director_jobs.model import RunStatus
+from director_jobs.model import OUTPUT_TAIL_BYTES, RunStatus
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,26 @@ def execute_in_process(job_type: JobType, params: dict[str, Any], context: JobCo
     return Outcome(RunStatus.SUCCESS, result.exit_code, None, result.summary)
 
 
-class RunLogAdapter(logging.LoggerAdapter[logging.Logger]):
-    """Adds the job fields to every record and copies INFO+ lines into the run's output tail."""
+# What one run may write to the log (-v shows a command's output there): like the stored
+# tail, enough for any diagnosis; a job printing 1 GiB must not fill the journal with it.
+LOG_BUDGET_BYTES = 64 * 1024
 
-    def __init__(self, logger: logging.Logger, extra: dict[str, Any], context_output: Any) -> None:
+
+class RunLogAdapter(logging.LoggerAdapter[logging.Logger]):
+    """Adds the job fields to every record, copies INFO+ lines into the run's output tail,
+    and stops logging a run's lines past LOG_BUDGET_BYTES (the tail keeps its own limit)."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        extra: dict[str, Any],
+        context_output: Any,
+        budget: float = LOG_BUDGET_BYTES,
+    ) -> None:
         super().__init__(logger, extra)
         self._output = context_output
+        self._budget = budget
+        self.dropped_lines = 0
 
     def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
         """Log as usual, known secrets scrubbed; keep INFO and above in the tail whatever the
@@ -69,7 +83,26 @@ class RunLogAdapter(logging.LoggerAdapter[logging.Logger]):
         extra = kwargs.get("extra") or {}
         if level >= logging.INFO and not extra.get("in_tail"):
             self._output.append(f"{logging.getLevelName(level)}: {text}")
+        if not self.isEnabledFor(level):
+            return
+        self._budget -= len(text) + 1
+        if self._budget < 0:
+            self.dropped_lines += 1
+            return
         super().log(level, "%s", text, **kwargs)
+
+    def note_dropped(self) -> None:
+        """At the end of a run: say how many of its lines the budget kept from the log."""
+        if self.dropped_lines:
+            lines, self.dropped_lines = self.dropped_lines, 0
+            super().log(
+                logging.WARNING,
+                "… %d lines of this run not logged (more than %d KiB); the run keeps its "
+                "last %d KiB: director jobs history --output",
+                lines,
+                LOG_BUDGET_BYTES // 1024,
+                OUTPUT_TAIL_BYTES // 1024,
+            )
 
     def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
         """Merge the job fields into the record's extras."""
