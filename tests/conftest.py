@@ -191,6 +191,7 @@ def invoke(
         "DIRECTOR_JOBS_DATABASE_URL": url,
         "DIRECTOR_JOBS_CONFIG": "",
         "TZ": "UTC",
+        "COLUMNS": "",  # tables are cut to a terminal's width; tests have none
         **(env or {}),
     }
     return runner.invoke(
@@ -206,7 +207,7 @@ def run_director(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m director_jobs` as a real child process."""
-    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
+    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC", "COLUMNS": ""}
     full_env.pop("DIRECTOR_JOBS_CONFIG", None)  # the machine's, not a caller's
     full_env.update(env or {})
     return subprocess.run(

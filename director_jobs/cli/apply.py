@@ -57,6 +57,11 @@ def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> No
     """Create or update the jobs, time periods, import sources and sync rules in FILE (TOML).
 
     A file with any error changes nothing.
+
+    \b
+    Examples:
+      director apply jobs.toml --dry-run
+      director apply jobs.toml --prune
     """
     data = load_file(file)
     report = _service(app).apply(
@@ -103,6 +108,11 @@ def export(app: App, mask_secrets: bool) -> None:
 
     Parameters that look secret (a command's PGPASSWORD) are written as they are, so that
     the file restores them, and named in a warning on stderr: keep such a file private.
+
+    \b
+    Examples:
+      director export > jobs.toml
+      director export --mask-secrets
     """
     engine = app.database.engine
     specs = [job.spec for job in app.database.jobs.all()]

@@ -21,7 +21,13 @@ def db() -> None:
 @db.command("upgrade")
 @pass_app
 def upgrade(app: App) -> None:
-    """Create or migrate the schema to this version's revision."""
+    """Create or migrate the schema to this version's revision.
+
+    \b
+    Examples:
+      director db upgrade
+      director --db postgresql+psycopg://director@db/jobs db upgrade
+    """
     database = Database(app.settings.database_url)
     try:
         before = database.schema_revision()

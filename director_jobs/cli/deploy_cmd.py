@@ -57,7 +57,13 @@ def deployment_json(deployment: Deployment, *, with_output: bool = False) -> dic
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_(app: App, limit: int, as_json: bool) -> None:
-    """The newest deployments, newest first."""
+    """The newest deployments, newest first.
+
+    \b
+    Examples:
+      director deployments list
+      director deployments list --json
+    """
     found = DeploymentStore(app.database.engine).recent(limit)
     if as_json:
         print_json([deployment_json(d) for d in found])
@@ -89,7 +95,12 @@ def list_(app: App, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def show(app: App, deployment_id: int, as_json: bool) -> None:
-    """One deployment with its validation output or the stage's startup log."""
+    """One deployment with its validation output or the stage's startup log.
+
+    \b
+    Examples:
+      director deployments show 12
+    """
     deployment = DeploymentStore(app.database.engine).get(deployment_id)
     if as_json:
         print_json(deployment_json(deployment, with_output=True))
@@ -131,7 +142,13 @@ def show(app: App, deployment_id: int, as_json: bool) -> None:
 def render_(
     app: App, directory: Path, force: bool, zone: str | None, escape_macros: str, validate: bool
 ) -> None:
-    """Write the configuration of the stored objects into DIR, without deploying it."""
+    """Write the configuration of the stored objects into DIR, without deploying it.
+
+    \b
+    Examples:
+      director config render /tmp/preview --validate
+      director config render /tmp/api --zone master
+    """
     prefix = ""
     if zone is not None:
         try:

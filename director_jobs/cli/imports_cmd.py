@@ -60,7 +60,12 @@ def cell(value: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_(app: App, as_json: bool) -> None:
-    """List the import sources and their newest stored import."""
+    """List the import sources and their newest stored import.
+
+    \b
+    Examples:
+      director imports list
+    """
     service = _service(app)
     specs = service.store.sources()
     latest = service.store.latest_runs()
@@ -88,7 +93,12 @@ def list_(app: App, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def show(app: App, name: str, as_json: bool) -> None:
-    """Show a source's settings (secrets masked), modifiers and newest import runs."""
+    """Show a source's settings (secrets masked), modifiers and newest import runs.
+
+    \b
+    Examples:
+      director imports show cmdb
+    """
     service = _service(app)
     spec = service.store.get(name)
     runs = service.store.runs(name, limit=10)
@@ -129,7 +139,12 @@ def show(app: App, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def preview(app: App, name: str, limit: int, as_json: bool) -> None:
-    """Read a source now and show its first rows after the modifiers; nothing is stored."""
+    """Read a source now and show its first rows after the modifiers; nothing is stored.
+
+    \b
+    Examples:
+      director imports preview cmdb --limit 5
+    """
     if limit < 1:
         raise InvalidInput("limit", limit, "expected a whole number of rows, at least 1")
     rows = _service(app).preview(name, limit)

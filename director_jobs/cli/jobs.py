@@ -143,7 +143,14 @@ def run(
     max_memory: float,
     max_lifetime: str,
 ) -> None:
-    """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever)."""
+    """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever).
+
+    \b
+    Examples:
+      director jobs run
+      director jobs run sync-hosts --force
+      director jobs run --forever --verbose
+    """
     app.start_logging()
     log.debug("settings: %s", app.settings.describe())
     if names and forever:
@@ -294,7 +301,13 @@ def _read_line(timeout: float) -> str | None:
 def execute(
     app: App, type_name: str, parameters_json: str, timeout: str, hide_duration: bool
 ) -> None:
-    """Run a job type once without a job definition (recorded with trigger `execute`)."""
+    """Run a job type once without a job definition (recorded with trigger `execute`).
+
+    \b
+    Examples:
+      director jobs execute self-check
+      director jobs execute command --parameters '{"command": "uptime"}' --timeout 30s
+    """
     from director_jobs.adhoc import execute_adhoc
 
     app.raise_log_level("info", asked=False)
@@ -461,7 +474,13 @@ def _schedule_changes(values: dict[str, Any]) -> dict[str, Any]:
 @_definition_options(for_set=False)
 @pass_app
 def add(app: App, /, name: str, **values: Any) -> None:
-    """Define a new job."""
+    """Define a new job.
+
+    \b
+    Examples:
+      director jobs add disk --type command --parameters '{"command": "df /"}' --interval 1h
+      director jobs add nightly --type housekeeping --cron '30 3 * * *' --timeperiod nights
+    """
     base = JobSpec(name=name, type="", timeout=DEFAULT_TIMEOUT, retry_delay=DEFAULT_RETRY_DELAY)
     spec = dataclasses.replace(base, **_changes(values))
     job = _service(app).add(spec)
@@ -476,7 +495,13 @@ def add(app: App, /, name: str, **values: Any) -> None:
 @_definition_options(for_set=True)
 @pass_app
 def set_(app: App, /, name: str, **values: Any) -> None:
-    """Change fields of a job (only those given)."""
+    """Change fields of a job (only those given).
+
+    \b
+    Examples:
+      director jobs set disk-usage --interval 30m
+      director jobs set nightly --no-timeperiod
+    """
     changes = _changes(values)
     if not changes:
         raise click.UsageError("nothing to change: give at least one option")
@@ -488,7 +513,12 @@ def set_(app: App, /, name: str, **values: Any) -> None:
 @click.argument("name")
 @pass_app
 def delete(app: App, name: str) -> None:
-    """Delete a job (its run history stays)."""
+    """Delete a job (its run history stays).
+
+    \b
+    Examples:
+      director jobs delete disk-usage
+    """
     _service(app).delete(name)
     click.echo(f"deleted job {name}")
 
@@ -497,7 +527,12 @@ def delete(app: App, name: str) -> None:
 @click.argument("name")
 @pass_app
 def enable(app: App, name: str) -> None:
-    """Let the runner start the job again."""
+    """Let the runner start the job again.
+
+    \b
+    Examples:
+      director jobs enable tmp-cleanup
+    """
     app.database.jobs.set_disabled(name, False, app.clock.now())
     click.echo(f"enabled job {name}")
 
@@ -506,7 +541,12 @@ def enable(app: App, name: str) -> None:
 @click.argument("name")
 @pass_app
 def disable(app: App, name: str) -> None:
-    """Stop the runner from starting the job (a running attempt finishes)."""
+    """Stop the runner from starting the job (a running attempt finishes).
+
+    \b
+    Examples:
+      director jobs disable tmp-cleanup
+    """
     app.database.jobs.set_disabled(name, True, app.clock.now())
     click.echo(f"disabled job {name}")
 
@@ -515,7 +555,12 @@ def disable(app: App, name: str) -> None:
 @click.argument("name")
 @pass_app
 def trigger(app: App, name: str) -> None:
-    """Queue a run now, for the daemon (or the next `jobs run`) to start."""
+    """Queue a run now, for the daemon (or the next `jobs run`) to start.
+
+    \b
+    Examples:
+      director jobs trigger deploy-config
+    """
     job = app.database.jobs.get(name)
     if job.spec.disabled:
         raise InvalidInput(
@@ -549,7 +594,13 @@ def trigger(app: App, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_(app: App, as_json: bool) -> None:
-    """List the jobs."""
+    """List the jobs.
+
+    \b
+    Examples:
+      director jobs list
+      director jobs list --json
+    """
     all_jobs = app.database.jobs.all()
     service = _service(app)
     starts = {job.name: service.next_start(job) for job in all_jobs}
@@ -578,7 +629,12 @@ def list_(app: App, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def show(app: App, name: str, as_json: bool) -> None:
-    """Show one job: definition, effective parameters, state and recent runs."""
+    """Show one job: definition, effective parameters, state and recent runs.
+
+    \b
+    Examples:
+      director jobs show import-cmdb
+    """
     job = app.database.jobs.get(name)
     recent = app.database.runs.history(name, 5)
     try:
@@ -638,7 +694,13 @@ def show(app: App, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def history(app: App, name: str | None, limit: int, with_output: bool, as_json: bool) -> None:
-    """Show runs, newest first (of one job, or of all)."""
+    """Show runs, newest first (of one job, or of all).
+
+    \b
+    Examples:
+      director jobs history
+      director jobs history import-cmdb --limit 5 --output
+    """
     runs = app.database.runs.history(name, limit)
     if name is not None and not runs:
         app.database.jobs.get(name)  # an unknown name is an error, not an empty list
@@ -676,7 +738,12 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def next_(app: App, name: str, count: int, as_json: bool) -> None:
-    """Show when the job will next start (schedule and time period)."""
+    """Show when the job will next start (schedule and time period).
+
+    \b
+    Examples:
+      director jobs next housekeeping -n 3
+    """
     job = app.database.jobs.get(name)
     times = _service(app).upcoming(job, count)
     if as_json:
@@ -692,7 +759,12 @@ def next_(app: App, name: str, count: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def types(app: App, as_json: bool) -> None:
-    """List the job types with their descriptions."""
+    """List the job types with their descriptions.
+
+    \b
+    Examples:
+      director jobs types
+    """
     infos = app.registry.describe()
     if as_json:
         print_json(
@@ -706,5 +778,10 @@ def types(app: App, as_json: bool) -> None:
 @click.argument("type_name", metavar="TYPE")
 @pass_app
 def default_parameters(app: App, type_name: str) -> None:
-    """Print a type's parameters with their defaults as JSON."""
+    """Print a type's parameters with their defaults as JSON.
+
+    \b
+    Examples:
+      director jobs default-parameters import
+    """
     print_json(app.registry.get(type_name).default_parameters())

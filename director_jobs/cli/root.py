@@ -87,8 +87,9 @@ class DirectorGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:
-            exc.show()  # `director` alone: the help text
-            sys.exit(exc.exit_code)
+            # `director` (or `director jobs`) alone: the help, on stdout, and no error.
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else str(exc))
+            sys.exit(exit_codes.OK)
         except click.ClickException as exc:
             click.echo(f"director: error: {_one_line(exc)}", err=True)
             sys.exit(exc.exit_code)
@@ -184,12 +185,14 @@ def log_options(command: F) -> F:
             expose_value=False,
             is_eager=True,
             callback=set_level(level),
+            envvar=f"{ENVVAR_PREFIX}_{flags[-1][2:].upper()}",  # DIRECTOR_JOBS_VERBOSE, …
+            show_envvar=True,
             help=help_text,
         )(command)
     return command
 
 
-@click.group(cls=DirectorGroup)
+@click.group(cls=DirectorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",

@@ -88,7 +88,12 @@ def echo_change(action: str, object_type: str, name: str, before: Any, after: An
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def sync_list(app: App, as_json: bool) -> None:
-    """List the sync rules and their newest sync run."""
+    """List the sync rules and their newest sync run.
+
+    \b
+    Examples:
+      director sync list
+    """
     service = _service(app)
     specs = service.rules.all()
     latest = {s.name: next(iter(service.objects.sync_runs(s.name, 1)), None) for s in specs}
@@ -122,7 +127,12 @@ def sync_list(app: App, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def sync_show(app: App, name: str, as_json: bool) -> None:
-    """Show a rule's mapping, filter, policy and newest sync runs."""
+    """Show a rule's mapping, filter, policy and newest sync runs.
+
+    \b
+    Examples:
+      director sync show hosts
+    """
     service = _service(app)
     spec = service.rules.get(name)
     runs = service.objects.sync_runs(name, 10)
@@ -156,7 +166,12 @@ def sync_show(app: App, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def sync_preview(app: App, name: str, as_json: bool) -> None:
-    """Show the changes the rule would make now; nothing is written."""
+    """Show the changes the rule would make now; nothing is written.
+
+    \b
+    Examples:
+      director sync preview hosts
+    """
     plan = _service(app).plan(name)
     if as_json:
         print_json(
@@ -203,7 +218,12 @@ def _object_type(value: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def objects_list(app: App, object_type: str | None, as_json: bool) -> None:
-    """List the objects (optionally of one type)."""
+    """List the objects (optionally of one type).
+
+    \b
+    Examples:
+      director objects list --type host
+    """
     if object_type is not None:
         _object_type(object_type)
     records = _service(app).objects.list_objects(object_type)
@@ -223,7 +243,12 @@ def objects_list(app: App, object_type: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def objects_show(app: App, object_type: str, name: str, as_json: bool) -> None:
-    """Show an object's properties and the history of its changes."""
+    """Show an object's properties and the history of its changes.
+
+    \b
+    Examples:
+      director objects show host web01.example.com
+    """
     store = _service(app).objects
     record = store.get(_object_type(object_type), name)
     history = store.history(object_type, name)

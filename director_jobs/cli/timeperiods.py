@@ -79,7 +79,13 @@ def add(
     period_timezone: str | None,
     display_name: str | None,
 ) -> None:
-    """Define a time period."""
+    """Define a time period.
+
+    \b
+    Examples:
+      director timeperiods add workhours --range 'monday=09:00-17:00' --timezone Europe/Berlin
+      director timeperiods add nights --range 'monday=22:00-24:00,00:00-06:00' --exclude holidays
+    """
     parsed: dict[str, str] = {}
     for text in ranges:
         key, value = parse_range_option(text)
@@ -101,7 +107,12 @@ def add(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_(app: App, as_json: bool) -> None:
-    """List the time periods and whether each is active now."""
+    """List the time periods and whether each is active now.
+
+    \b
+    Examples:
+      director timeperiods list
+    """
     service = _service(app)
     specs = app.database.periods.all()
     now = app.clock.now()
@@ -131,7 +142,12 @@ def list_(app: App, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def show(app: App, name: str, as_json: bool) -> None:
-    """Show a period's ranges and its next 5 windows."""
+    """Show a period's ranges and its next 5 windows.
+
+    \b
+    Examples:
+      director timeperiods show workhours
+    """
     spec = app.database.periods.get(name)
     service = _service(app)
     windows = service.upcoming_windows(name, app.clock.now(), 5)
@@ -166,7 +182,12 @@ def show(app: App, name: str, as_json: bool) -> None:
 @click.argument("name")
 @pass_app
 def delete(app: App, name: str) -> None:
-    """Delete a period that no job and no other period uses."""
+    """Delete a period that no job and no other period uses.
+
+    \b
+    Examples:
+      director timeperiods delete workhours
+    """
     _service(app).delete(name)
     click.echo(f"deleted time period {name}")
 
@@ -182,7 +203,13 @@ def delete(app: App, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def check(app: App, name: str, at_text: str | None, as_json: bool) -> None:
-    """Say whether the period is active (exit 0) or not (exit 1), since and until when."""
+    """Say whether the period is active (exit 0) or not (exit 1), since and until when.
+
+    \b
+    Examples:
+      director timeperiods check workhours
+      director timeperiods check workhours --at '2026-12-24 10:00'
+    """
     spec = app.database.periods.get(name)
     tz = _zone_of(app, spec)
     at = _parse_instant(at_text, tz) if at_text else app.clock.now()
@@ -220,7 +247,12 @@ def check(app: App, name: str, at_text: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def next_(app: App, name: str, count: int, as_json: bool) -> None:
-    """List the next windows in which the period is active."""
+    """List the next windows in which the period is active.
+
+    \b
+    Examples:
+      director timeperiods next workhours -n 3
+    """
     spec = app.database.periods.get(name)
     windows = _service(app).upcoming_windows(name, app.clock.now(), count)
     if as_json:
@@ -244,7 +276,12 @@ def next_(app: App, name: str, count: int, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Only report what would change.")
 @pass_app
 def import_(app: App, file: Path, period_timezone: str | None, dry_run: bool) -> None:
-    """Create or update periods from `object TimePeriod` definitions in an Icinga 2 .conf file."""
+    """Create or update periods from `object TimePeriod` definitions in an Icinga 2 .conf file.
+
+    \b
+    Examples:
+      director timeperiods import /etc/icinga2/conf.d/timeperiods.conf
+    """
     from director_jobs.periods.icinga_config import parse_timeperiods
 
     try:
