@@ -12,7 +12,7 @@ fi
 if [ "${1:-}" = "--test" ]; then
     # The tests start their own PostgreSQL server (as the postgres user).
     # icinga2: validation and REST API tests (kept out of /etc by the tests themselves).
-    packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux icinga2 systemd)
+    packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux icinga2 systemd man-db openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -24,8 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Wait for another apt (unattended-upgrades on a fresh machine) instead of failing.
+    lock=(-o DPkg::Lock::Timeout=300)
+    apt-get "${lock[@]}" update -qq
+    apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 python=${PYTHON:-python3}

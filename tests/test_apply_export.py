@@ -433,7 +433,7 @@ def test_an_error_in_a_file_names_the_job(db_url: str, tmp_path: Path) -> None:
             parameters = { mesage = "hi" }
             """,
             "director: error: jobs.a.parameters.mesage: invalid value 'hi': "
-            "unknown parameter; self-check takes message",
+            "unknown parameter; self-check takes levels, message",
             id="unknown-parameter",
         ),
         pytest.param(

@@ -431,7 +431,7 @@ CASES = [
         USAGE,
         err(
             "parameters.command: invalid value ['true']: "
-            "unknown parameter; self-check takes message"
+            "unknown parameter; self-check takes levels, message"
         ),
         id="set-type-with-foreign-parameters",
     ),

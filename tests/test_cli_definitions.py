@@ -423,7 +423,10 @@ def test_show_json_has_effective_parameters_with_defaults(sqlite_url: str) -> No
         "success_exit_codes": [0],
     }
     assert cmd["recent_runs"] == []
-    assert job_json(sqlite_url, "sc")["effective_parameters"] == {"message": "self-check"}
+    assert job_json(sqlite_url, "sc")["effective_parameters"] == {
+        "message": "",
+        "levels": ["trace", "debug", "info", "warning", "error"],
+    }
 
 
 def test_show_unknown_job(sqlite_url: str) -> None:
@@ -739,7 +742,7 @@ def test_default_parameters_prints_the_declared_defaults(sqlite_url: str) -> Non
     assert result.stdout == json.dumps(declared, indent=2) + "\n"
     assert json.loads(
         ok(invoke(sqlite_url, "jobs", "default-parameters", "self-check")).stdout
-    ) == {"message": "self-check"}
+    ) == {"message": "", "levels": ["trace", "debug", "info", "warning", "error"]}
 
 
 def test_default_parameters_of_an_unknown_type(sqlite_url: str) -> None:
@@ -943,7 +946,7 @@ def test_every_option_has_the_environment_variable_the_readme_names(sqlite_url: 
         "history",
         env={"DIRECTOR_JOBS_JOBS_HISTORY_OUTPUT": "1", "DIRECTOR_JOBS_JOBS_HISTORY_JSON": "1"},
     )
-    assert "self-check" in json.loads(runs.stdout)[0]["output"]
+    assert "Test output in INFO level" in json.loads(runs.stdout)[0]["output"]
 
 
 def test_list_and_show_mask_secret_parameters_and_export_keeps_them(sqlite_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from pathlib import Path
@@ -187,12 +188,17 @@ def test_mapping_errors_name_the_field(properties: dict[str, Any], field: str) -
 
 
 def rule(**changes: Any) -> RuleSpec:
-    """The test rule `hosts` from source `cmdb`, with changes."""
+    """The test rule `hosts` from source `cmdb`, with changes.
+
+    It may purge any share of its few objects: the limit (20 % by default) has its own
+    tests in test_pipeline_guards.py.
+    """
     values: dict[str, Any] = {
         "name": "hosts",
         "source": "cmdb",
         "object_type": "host",
         "properties": dict(PROPERTIES),
+        "max_purge": 1.0,
     }
     values.update(changes)
     return RuleSpec(**values)
@@ -211,7 +217,9 @@ class Pipeline:
         self.db = db
         self.clock = clock
         self.csv = write_csv(tmp_path / "hosts.csv", HOSTS)
-        define_sources(db.engine, clock, csv_source("cmdb", self.csv))
+        # Any shrink allowed: these tests drop rows on purpose (the guard: test_pipeline_guards).
+        source = dataclasses.replace(csv_source("cmdb", self.csv), max_shrink=1.0)
+        define_sources(db.engine, clock, source)
         define_rules(db.engine, clock, *(rules or (rule(),)))
         self.sync = SyncService(db.engine, clock)
 
