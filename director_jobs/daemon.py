@@ -165,13 +165,7 @@ class Daemon:
 
     def _register(self, runner: Runner, beat: Callable[[], None]) -> Registration | None:
         """Enter the runner registry, retrying while the database is unreachable."""
-        registration = Registration(
-            runner.database.runners,
-            runner.identity,
-            runner.clock,
-            mode="forever",
-            containment=runner.containment.describe(),
-        )
+        registration = runner.registration("forever")
         delay = 1.0
         while not self.stop.is_set():
             try:

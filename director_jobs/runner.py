@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
+from director_jobs.cluster.registry import Registration
 from director_jobs.db.database import Database
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
@@ -622,6 +623,16 @@ class Runner:
                     now=now,
                 )
         log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
+
+    def registration(self, mode: str) -> Registration:
+        """This runner's entry for the runner registry (`forever` or `one-shot`)."""
+        return Registration(
+            self.database.runners,
+            self.identity,
+            self.clock,
+            mode=mode,
+            containment=self.containment.describe(),
+        )
 
     def close(self) -> None:
         """Let go of what the runner holds besides the database (the reaper)."""

@@ -26,6 +26,15 @@ REPO = Path(__file__).resolve().parent.parent
 DIRECTOR = [sys.executable, "-m", "director_jobs"]
 
 
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (/proc/PID/stat's state)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def missing(component: str, how: str) -> None:
     """Fail in CI (the component must be there), skip locally with what to install."""
     message = f"{component} is not available: {how}"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import alive
 
 from director_jobs.clock import SystemClock
 from director_jobs.errors import InvalidInput
@@ -97,7 +98,7 @@ def test_timeout_kills_the_whole_tree_including_escaped_grandchildren(tmp_path: 
     assert "did not finish within 1 s" in (outcome.error or "")
     assert time.monotonic() - started < 60  # not the 300 s of the sleeps
     for pid in map(int, pids.read_text().split()):
-        assert not _alive(pid), f"process {pid} survived the timeout"
+        assert not alive(pid), f"process {pid} survived the timeout"
 
 
 def test_cancel_stops_the_command() -> None:
@@ -166,11 +167,3 @@ def test_invalid_parameters_name_the_field(params: dict[str, Any], field: str) -
     with pytest.raises(InvalidInput) as error:
         CommandJob().validate(params)
     assert str(error.value).startswith(f"{field}: invalid value")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DIRECTOR, invoke, missing
+from conftest import DIRECTOR, alive, invoke, missing
 from sqlalchemy import update
 
 from director_jobs.clock import SystemClock
@@ -27,14 +27,6 @@ from director_jobs.model import JobSpec, RunStatus, Trigger
 from director_jobs.runner import Runner
 
 KINDS = ["cgroup", "process-group"]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def wait_until_gone(pids: list[int], seconds: float = 30) -> list[int]:

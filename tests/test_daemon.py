@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import DIRECTOR, run_director
+from conftest import DIRECTOR, alive, run_director
 
 JOB_SECONDS = 5
 
@@ -290,9 +290,9 @@ def test_sigkill_of_the_runner_leaves_no_job_process_and_the_next_runner_recover
     daemon.finish()
     shell_pid = _read_pids(pids)[0]
     deadline = time.monotonic() + 30
-    while _alive(shell_pid) and time.monotonic() < deadline:
+    while alive(shell_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(shell_pid), "the job's shell outlived the runner (no parent-death signal)"
+    assert not alive(shell_pid), "the job's shell outlived the runner (no parent-death signal)"
 
     # The next runner marks the run abandoned, kills leftovers, and runs the job again.
     second = start_daemon(sqlite_url, "--stop-timeout", "0")
@@ -303,20 +303,12 @@ def test_sigkill_of_the_runner_leaves_no_job_process_and_the_next_runner_recover
     statuses = [r["status"] for r in history(sqlite_url) if r["status"] != "skipped"]
     assert statuses == ["stopped", "abandoned"], statuses
     for pid in _read_pids(pids):
-        assert not _alive(pid), f"process {pid} left behind"
+        assert not alive(pid), f"process {pid} left behind"
 
 
 def _read_pids(path: Path) -> list[int]:
     """The pids a job wrote, one a line (none yet: empty)."""
     return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_configuration_error_exits_78(sqlite_url: str) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import missing
+from conftest import alive, missing
 from jobtypes_for_tests import TEST_TYPES
 
 from director_jobs.clock import SystemClock
@@ -19,15 +19,6 @@ from director_jobs.job_types.registry import Registry
 from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec, Run, RunStatus
 from director_jobs.runner import PassReport, Runner
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
 
 Setup = tuple[Database, JobService, Runner]
 

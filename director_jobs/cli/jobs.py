@@ -171,15 +171,7 @@ def run(
             raise SystemExit(exit_codes.JOB_FAILED)
         if job.spec.disabled:
             click.echo(f"director: note: {job.name} is disabled; running it as asked", err=True)
-    from director_jobs.cluster.registry import Registration
-
-    registration = Registration(
-        app.database.runners,
-        runner.identity,
-        app.clock,
-        mode="one-shot",
-        containment=runner.containment.describe(),
-    )
+    registration = runner.registration("one-shot")
     registration.start()
     runner.heartbeat = registration.beat
     report = PassReport()
