@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -55,6 +56,8 @@ class PostgresServer:
     def __init__(self) -> None:
         # Not under pytest's tmp_path: that is mode 0700 under /tmp/pytest-of-root.
         self.folder = Path(tempfile.mkdtemp(prefix="director-jobs-pg-"))
+        # Removed at exit too, should the teardown never run (pytest interrupted).
+        atexit.register(shutil.rmtree, self.folder, True)
         shutil.chown(self.folder, "postgres", "postgres")
         self.port = _free_port()
         self._names = itertools.count(1)

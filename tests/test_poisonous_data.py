@@ -5,6 +5,7 @@ database cannot take fails that run only, never the runner."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import invoke, run_director
 from jobtypes_for_tests import TEST_TYPES
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
 
 from director_jobs.clock import FakeClock, SystemClock
 from director_jobs.db.database import Database
@@ -232,3 +233,41 @@ def test_a_jobs_own_secrets_never_reach_its_output_error_or_log(sqlite_url: str)
     assert "connecting with ***" in run["output"] and "[stderr] denied for ***" in run["output"]
     everything = ran.stdout + ran.stderr + json.dumps(history(sqlite_url))
     assert "s3cret-pw" not in everything
+
+
+def test_a_job_stored_with_a_lone_surrogate_by_an_older_version_lists_and_runs(
+    sqlite_url: str,
+) -> None:
+    """SQLite kept such parameters before they were refused; jobs list --json crashed on them."""
+    added = invoke(sqlite_url, "jobs", "add", "legacy", "--type", "self-check")
+    assert added.exit_code == 0, added.output
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        connection.execute(
+            "UPDATE jobs SET parameters = ? WHERE name = 'legacy'", ('{"message": "\\ud800"}',)
+        )
+
+    listed = run_director(sqlite_url, "jobs", "list", "--json")
+    ran = run_director(sqlite_url, "jobs", "run", "legacy")
+
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["parameters"] == {"message": REPLACED}
+    assert ran.returncode == 0, ran.stderr
+
+
+def test_a_statement_the_database_refuses_is_one_line_without_its_parameters(
+    postgres: Any,
+) -> None:
+    """No traceback and no `[SQL: …] [parameters: …]` (they may hold secrets)."""
+    url = postgres.new_database()
+    assert invoke(url, "jobs", "add", "a", "--type", "self-check").exit_code == 0
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE runs")
+    engine.dispose()
+
+    result = run_director(url, "jobs", "history")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        'director: error: the database refused it: relation "runs" does not exist\n'
+    )

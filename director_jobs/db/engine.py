@@ -137,6 +137,20 @@ def storable_json(value: Any) -> str:
     return text
 
 
+def storable_json_value(text: str | bytes) -> Any:
+    """A JSON column's value, read; what an earlier version stored with a NUL or a lone
+    surrogate (possible on SQLite) comes back replaced, so that it can be printed.
+
+    psycopg hands over bytes, sqlite3 text.
+    """
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")
+    value = json.loads(text)
+    if "\\u0000" in text or "\\ud" in text:
+        value = storable_data(value)
+    return value
+
+
 def _storable_parameters(parameters: Any) -> Any:
     """Statement parameters (a dict, a tuple, or a list of them) with text made storable."""
     if isinstance(parameters, dict):
@@ -169,7 +183,11 @@ def build_engine(url: str) -> Engine:
     """Create an engine for `url` without connecting yet."""
     parsed = parse_database_url(url)
     # Errors never show statement parameters: they may hold job output or secrets.
-    kwargs: dict[str, Any] = {"hide_parameters": True, "json_serializer": storable_json}
+    kwargs: dict[str, Any] = {
+        "hide_parameters": True,
+        "json_serializer": storable_json,
+        "json_deserializer": storable_json_value,
+    }
     read_only = False
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
