@@ -94,7 +94,8 @@ def detect_layout() -> CgroupLayout | None:
     base = Path(unified + own[""].rstrip("/"))
     if not _usable(base, "cgroup.kill"):  # not ours to divide, or before Linux 5.14
         return None
-    if _enable_memory_v2(base):
+    # The root cgroup is the whole machine's: its controllers are used, never changed.
+    if _enable_memory_v2(base, change=own[""] != "/"):
         return CgroupLayout(base, base, True)
     v1 = next(
         (point for point, kind, options in mounts if kind == "cgroup" and "memory" in options),
@@ -107,8 +108,8 @@ def detect_layout() -> CgroupLayout | None:
     return CgroupLayout(base, None, False)
 
 
-def _enable_memory_v2(base: Path) -> bool:
-    """Turn on the memory controller for `base`'s children, where it is offered.
+def _enable_memory_v2(base: Path, *, change: bool) -> bool:
+    """Turn on the memory controller for `base`'s children, where it is offered (and `change`).
 
     Already on, or impossible (not offered, or `base` holds processes: the cgroup2
     rule that controllers only go to children of a cgroup without members): then say
@@ -121,7 +122,7 @@ def _enable_memory_v2(base: Path) -> bool:
         return False
     if "memory" in enabled:
         return True
-    if "memory" not in offered:
+    if "memory" not in offered or not change:
         return False
     try:
         (base / "cgroup.subtree_control").write_text("+memory")
