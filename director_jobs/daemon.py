@@ -286,6 +286,8 @@ class Daemon:
         runner = self.runner
         if runner is not None and runner.current is not None:
             current = runner.current
+            if self.stop.is_set():  # a first SIGTERM: the job has its grace period
+                return f"stopping: waiting for {current.job_name} (run {current.run_id})"
             elapsed = runner.clock.monotonic() - current.started_monotonic
             return f"running {current.job_name} (run {current.run_id}) for {elapsed:.0f}s"
         if self._outage_since is not None:

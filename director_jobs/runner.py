@@ -305,7 +305,6 @@ class Runner:
         )
         output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
-        self.cancel_current.clear()
         self.current = CurrentRun(job.name, run_id, started_monotonic)
         try:
             outcome = self._attempt(job, run_id, output)
@@ -314,6 +313,10 @@ class Runner:
             outcome = Outcome(RunStatus.ERROR, None, f"runner error: {type(exc).__name__}: {exc}")
         finally:
             self.current = None
+            # Cleared after the job, not before it: a stop that came just before it began
+            # still stops it (and no pass starts another once a stop was asked for).
+            if not self.stop_requested.is_set():
+                self.cancel_current.clear()
         finished = FinishedRun(
             job,
             run_id,
@@ -378,7 +381,16 @@ class Runner:
             outcome=Outcome(RunStatus.ERROR, None, error),
             output="[output not kept: it could not be stored]",
         )
-        self._record(fallback)
+        try:
+            self._record(fallback)
+        except Exception:  # the database refuses even that: say so loudly, keep running
+            log.critical(
+                "run %d of %s: not even its error could be stored; the job stays claimed by "
+                "this runner until it restarts",
+                finished.run_id,
+                finished.job.name,
+                exc_info=True,
+            )
         return fallback.outcome
 
     @property
@@ -523,7 +535,10 @@ class Runner:
         The reaper kills it (and its cgroup) should this runner die; the stored pid and
         cgroups let the next runner on this host find what is left (best effort).
         """
-        self.reaper.watch(str(cgroup.path) if cgroup else None, pid)
+        try:
+            self.reaper.watch(str(cgroup.path) if cgroup else None, pid)
+        except OSError as exc:  # the job runs on; only a crash of this runner is then uncovered
+            log.warning("run %d: the watcher for runner crashes cannot start: %s", run_id, exc)
         folders = [str(folder) for folder in cgroup.folders] if cgroup else []
         try:
             self.database.runs.set_job_process(run_id, pid, process_start(pid), folders)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from director_jobs.errors import InvalidInput
+from director_jobs.secrets import MASK, is_secret_key
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # ASCII digits only: \d alone would take '١٥' or full-width '１５' as 15.
@@ -153,8 +154,9 @@ def refuse_unstorable(value: object, field: str) -> None:
     """
     if isinstance(value, str):
         if has_unstorable(value):  # repr() shows them as \x00 and \ud800
+            shown = MASK if is_secret_key(field.rsplit(".", 1)[-1]) else value  # never a secret
             raise InvalidInput(
-                field, value, "contains a NUL character or a lone surrogate (invalid Unicode)"
+                field, shown, "contains a NUL character or a lone surrogate (invalid Unicode)"
             )
     elif isinstance(value, dict):
         for key, item in value.items():

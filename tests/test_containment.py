@@ -86,8 +86,11 @@ def test_a_process_that_left_the_jobs_session_dies_at_the_timeout_with_a_cgroup(
     sqlite_url: str, tmp_path: Path, kind: str, kill_later: list[int]
 ) -> None:
     pids = tmp_path / "pids"
-    escape = f"setsid -f sh -c 'echo $$ >> {pids}; exec sleep 300'; sleep 300"
-    shell_job(sqlite_url, "escaper", escape, "--timeout", "2s")
+    escape = (
+        f"setsid -f sh -c 'echo $$ >> {pids}; exec sleep 300'; "
+        f"while [ ! -s {pids} ]; do sleep 0.05; done; sleep 300"
+    )
+    shell_job(sqlite_url, "escaper", escape, "--timeout", "5s")
     database, runner = runner_for(sqlite_url, kind)
 
     runner.run_once()

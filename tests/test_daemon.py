@@ -163,9 +163,9 @@ def history(url: str) -> list[dict[str, object]]:
 
 
 def test_notifications_ready_watchdog_status_stopping(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
-    add_sleeper(sqlite_url)
-    # WATCHDOG_USEC=3 s: a ping every 1.5 s, leaving 1.5 s of slack on a busy machine.
-    daemon = start_daemon(sqlite_url, watchdog_usec=3_000_000)
+    add_sleeper(sqlite_url, seconds=10)
+    # WATCHDOG_USEC=4 s: a ping every 2 s, leaving 2 s of slack on a busy machine.
+    daemon = start_daemon(sqlite_url, watchdog_usec=4_000_000)
     daemon.wait_for("READY=1")
     daemon.wait_for("STATUS=running sleeper")
     job_started = next(t for t, m in daemon.messages if m.startswith("STATUS=running sleeper"))
@@ -183,9 +183,9 @@ def test_notifications_ready_watchdog_status_stopping(sqlite_url: str, start_dae
     assert code == 0, stderr
     assert daemon.messages[0][1] == "READY=1"
     pings = [t for t, m in daemon.messages if m == "WATCHDOG=1" and job_started <= t <= job_ended]
-    # Pings go on while the 5 s job runs, never further apart than the watchdog allows.
+    # Pings go on while the 10 s job runs, never further apart than the watchdog allows.
     assert len(pings) >= 2, daemon.messages
-    assert max(b - a for a, b in itertools.pairwise(pings)) < 3.0
+    assert max(b - a for a, b in itertools.pairwise(pings)) < 4.0
     assert daemon.messages[-1][1].startswith("STATUS=stopping") or daemon.lines("STOPPING=1")
     stopping_at = next(i for i, (_, m) in enumerate(daemon.messages) if m == "STOPPING=1")
     assert stopping_at > 0 and not any(
@@ -212,7 +212,8 @@ def test_a_second_sigterm_stops_the_job_at_once(sqlite_url: str, start_daemon) -
     daemon = start_daemon(sqlite_url, "--stop-timeout", "10m")
     daemon.wait_for("STATUS=running sleeper")
     daemon.process.send_signal(signal.SIGTERM)
-    daemon.collect(0.5)
+    # The first one is taken (two signals before the handler runs would count as one).
+    daemon.wait_for("STATUS=stopping: waiting for sleeper")
     assert daemon.process.poll() is None  # still waiting for the job (grace period of 10 min)
     daemon.process.send_signal(signal.SIGTERM)
     code, stderr = daemon.finish(timeout=30)
@@ -293,6 +294,11 @@ def test_sigkill_of_the_runner_leaves_no_job_process_and_the_next_runner_recover
     while alive(shell_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(shell_pid), "the job's shell outlived the runner (no parent-death signal)"
+    # And its `sleep`, with no other runner there yet: the runner's watcher killed it.
+    deadline = time.monotonic() + 30
+    while any(alive(p) for p in _read_pids(pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in _read_pids(pids)), "the job's sleep outlived the runner"
 
     # The next runner marks the run abandoned, kills leftovers, and runs the job again.
     second = start_daemon(sqlite_url, "--stop-timeout", "0")
@@ -465,12 +471,19 @@ def test_a_job_printing_nul_bytes_does_not_wedge_the_daemon(db_url: str, start_d
     assert "database unavailable" not in stderr
 
 
-def test_a_trigger_while_the_job_runs_is_run_after_it(sqlite_url: str, start_daemon) -> None:  # type: ignore[no-untyped-def]
-    add_sleeper(sqlite_url, seconds=3, name="busy")
+def test_a_trigger_while_the_job_runs_is_run_after_it(
+    sqlite_url: str, start_daemon, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The job waits for a file the test makes only after the trigger: it surely ran then."""
+    gate = tmp_path / "go"
+    wait = f"while [ ! -e {gate} ]; do sleep 0.1; done"
+    add_job(sqlite_url, "busy", "--type", "command", "--interval", "1h",
+            "--parameters", json.dumps({"command": wait, "shell": True}))  # fmt: skip
     daemon = start_daemon(sqlite_url)
     daemon.wait_for("STATUS=running busy")
     triggered = run_director(sqlite_url, "jobs", "trigger", "busy")
     assert triggered.returncode == 0, triggered.stderr
+    gate.touch()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(history(sqlite_url)) < 2:
         daemon.collect(0.5)

@@ -623,7 +623,7 @@ def test_a_token_goes_in_the_query_only_through_token_param(
     with pytest.raises(InvalidInput) as caught:
         validate_source(json_source(url=f"{query}&api_key=s3cret-token"))
     assert str(caught.value) == (
-        f"imports.api.settings.url: invalid value '{query}&api_key=s3cret-token': a credential "
+        f"imports.api.settings.url: invalid value '{query}&api_key=***': a credential "
         "in the query (api_key=…) would show in logs and exports: give it as token_file or "
         'token_env with token_param = "api_key"'
     )

@@ -14,7 +14,15 @@ def is_outage(exc: DBAPIError) -> bool:
     value it cannot bind, …) is the database refusing one statement: waiting does not
     change its mind, so the caller fails that one operation and goes on.
     """
+    if isinstance(exc, OperationalError) and any(
+        refusal in str(exc.orig) for refusal in _SQLITE_REFUSALS
+    ):
+        return False
     return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
+# sqlite3 raises OperationalError for these too, but they do not pass with time.
+_SQLITE_REFUSALS = ("no such table", "no such column", "readonly database", "syntax error")
 
 
 def first_line(exc: DBAPIError) -> str:

@@ -10,10 +10,13 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from director_jobs.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from director_jobs.db.schema import runners
 
 # Stopped runners stay listed this long (`director status` shows recent ones), then go.
 KEEP_STOPPED = timedelta(days=1)
+# A heartbeat waits at most this long for SQLite's write lock; a missed one is harmless.
+BEAT_BUSY_TIMEOUT_MS = 200
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,22 @@ class RunnerRepository:
                 )
 
     def beat(self, label: str, now: datetime) -> None:
-        """Record a sign of life."""
+        """Record a sign of life; on SQLite give up quickly while another process writes.
+
+        The runner beats from the loop that watches a job; that job's own transaction (an
+        import storing rows) must not hold it there for SQLite's full busy timeout.
+        """
         with self.engine.begin() as connection:
-            connection.execute(
-                update(runners).where(runners.c.label == label).values(heartbeat_at=now)
-            )
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {BEAT_BUSY_TIMEOUT_MS}")
+            try:
+                connection.execute(
+                    update(runners).where(runners.c.label == label).values(heartbeat_at=now)
+                )
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
     def stopped(self, label: str, now: datetime) -> None:
         """Record a clean exit."""

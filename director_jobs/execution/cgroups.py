@@ -140,6 +140,15 @@ class JobCgroup:
         self.memory_path: Path | None = None
         self.path.mkdir()
         self.memory_limited = False
+        try:
+            self._limit_memory(memory_limit_mib, name)
+        except OSError:  # a half-made cgroup must not stay behind
+            self.remove()
+            raise
+
+    def _limit_memory(self, memory_limit_mib: float | None, name: str) -> None:
+        """Give the job a memory limit the kernel enforces, where there is a controller."""
+        layout = self.layout
         if memory_limit_mib is not None and layout.memory_base is not None:
             self.memory_path = layout.memory_base / name
             if self.memory_path != self.path:

@@ -86,7 +86,8 @@ def launch_argv(spec: CommandSpec, cgroup: JobCgroup | None) -> tuple[list[str],
         argv = [_SETPRIV, *switch, "--pdeathsig", "KILL", "--", *argv]
     else:
         identity = {"user": spec.user, "group": spec.group, "extra_groups": spec.extra_groups}
-    if cgroup is not None:
+    if cgroup is not None and (_SETPRIV is not None or not identity.get("user")):
+        # (Without setpriv the user switch comes first, and the user may not enter it.)
         files = cgroup.procs_files
         argv = ["/bin/sh", "-c", _ENTER_CGROUP, "sh", str(len(files)), *files, *argv]
     return argv, identity

@@ -121,7 +121,7 @@ class JsonProvider(Provider):
             if is_credential_parameter(key):
                 raise InvalidInput(
                     field,
-                    mask_url(url),
+                    mask_query_credentials(mask_url(url)),
                     f"a credential in the query ({key}=…) would show in logs and exports: "
                     f'give it as token_file or token_env with token_param = "{key}"',
                 )
@@ -266,6 +266,14 @@ def is_credential_parameter(key: str) -> bool:
     """A query parameter that usually carries a credential: `api_key`, `token`, `key`, …"""
     lowered = key.lower()
     return lowered in ("key", "auth", "sig", "signature") or is_secret_key(lowered)
+
+
+def mask_query_credentials(url: str) -> str:
+    """The URL with the value of every credential-looking query parameter replaced by ***."""
+    parts = urllib.parse.urlsplit(url)
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    shown = [(k, "***" if is_credential_parameter(k) else v) for k, v in pairs]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(shown, safe="*")))
 
 
 def mask_url(url: str) -> str:
