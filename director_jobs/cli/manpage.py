@@ -27,7 +27,7 @@ def manpage() -> None:
 
 def render() -> str:
     """The whole page."""
-    context = click.Context(root, info_name="director")
+    context = root.make_context("director", [], resilient_parsing=True)
     lines = [
         '.TH DIRECTOR 1 "" "director-jobs ' + __version__ + '" "User Commands"',
         ".SH NAME",
