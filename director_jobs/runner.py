@@ -421,6 +421,10 @@ class Runner:
         cgroup = None
         if in_child or job_type.starts_own_process:
             cgroup = self.containment.open(run_id, job.spec.memory_limit)
+            # The watcher runs, and knows the cgroup, before the job's process exists: a
+            # runner killed while it starts the job leaves nothing unwatched (the process
+            # group follows in _note_process, microseconds after the fork).
+            self._watch(cgroup, None)
         context = JobContext(
             job_name=job.name,
             run_id=run_id,
@@ -529,16 +533,20 @@ class Runner:
             runner=self.identity.label,
         )
 
+    def _watch(self, cgroup: JobCgroup | None, pid: int | None) -> None:
+        """Tell the reaper what to kill should this runner die now (best effort)."""
+        try:
+            self.reaper.watch(str(cgroup.path) if cgroup else None, pid)
+        except OSError as exc:  # the job runs on; only a crash of this runner is then uncovered
+            log.warning("the watcher for runner crashes cannot start: %s", exc)
+
     def _note_process(self, run_id: int, cgroup: JobCgroup | None, pid: int) -> None:
         """Watch the job's process, and store it with its run for crash recovery.
 
         The reaper kills it (and its cgroup) should this runner die; the stored pid and
         cgroups let the next runner on this host find what is left (best effort).
         """
-        try:
-            self.reaper.watch(str(cgroup.path) if cgroup else None, pid)
-        except OSError as exc:  # the job runs on; only a crash of this runner is then uncovered
-            log.warning("run %d: the watcher for runner crashes cannot start: %s", run_id, exc)
+        self._watch(cgroup, pid)
         folders = [str(folder) for folder in cgroup.folders] if cgroup else []
         try:
             self.database.runs.set_job_process(run_id, pid, process_start(pid), folders)
