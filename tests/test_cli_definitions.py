@@ -269,20 +269,22 @@ def test_list_table_and_json(sqlite_url: str) -> None:
 
     table = ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines()
     assert [re.split(r" {2,}", line) for line in table] == [
-        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START"],
-        ["a-interval", "self-check", "every 15m", "-", "enabled", "2026-06-01 12:00:00 UTC"],
+        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START"],
+        ["a-interval", "self-check", "every 15m", "-", "enabled", "-", "2026-06-01 12:00:00 UTC"],
         [
             "b-cron",
             "self-check",
             "cron '0 3 * * *' Europe/Berlin",
             "-",
             "enabled",
+            "-",
             "2026-06-02 01:00:00 UTC",
         ],
-        ["c-off", "self-check", "manual", "-", "disabled", "-"],
+        ["c-off", "self-check", "manual", "-", "disabled", "-", "-"],
     ]
     # Aligned columns: every header starts where its values start.
-    starts = [table[0].index(h) for h in ("TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START")]
+    headers = ("TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START")
+    starts = [table[0].index(h) for h in headers]
     for line in table[1:]:
         assert all(line[s - 2 : s] == "  " and line[s] != " " for s in starts), line
 
@@ -308,12 +310,28 @@ def test_list_table_and_json(sqlite_url: str) -> None:
         "2026-06-02T01:00:00Z",
     )
     assert (c["disabled"], c["next_due"]) == (True, None)
+    assert [(j["running"], j["last_run"]) for j in listed] == [(False, None)] * 3
+
+    # After a run, the list shows how the last one ended.
+    ok(invoke_at(sqlite_url, NOW, "jobs", "run", "a-interval"))
+    table = ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines()
+    assert re.split(r" {2,}", table[1])[:6] == [
+        "a-interval",
+        "self-check",
+        "every 15m",
+        "-",
+        "enabled",
+        "success",
+    ]
+    last = jobs_json(sqlite_url)[0]["last_run"]
+    assert (last["status"], last["started_at"]) == ("success", "2026-06-01T12:00:00Z")
+    assert isinstance(last["id"], int) and last["duration"] is not None
 
 
 def test_list_empty(sqlite_url: str) -> None:
     assert ok(invoke(sqlite_url, "jobs", "list", "--json")).stdout == "[]\n"
     assert ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines() == [
-        "NAME  TYPE  SCHEDULE  PERIOD  STATE  NEXT START"
+        "NAME  TYPE  SCHEDULE  PERIOD  STATE  LAST RUN  NEXT START"
     ]
 
 
@@ -993,7 +1011,7 @@ def test_list_shows_the_next_start_the_time_period_allows(sqlite_url: str) -> No
     assert listed["nightly"]["next_due"] == "2026-06-01T12:00:00Z"  # due, but the period is shut
     assert listed["nightly"]["next_start"] == "2026-06-01T22:00:00Z"
     assert listed["plain"]["next_start"] == listed["plain"]["next_due"]
-    assert re.search(r"nightly .* nights +enabled +2026-06-01 22:00:00 UTC", table), table
+    assert re.search(r"nightly .* nights +enabled +- +2026-06-01 22:00:00 UTC", table), table
     ok(invoke_at(sqlite_url, NOW, "jobs", "trigger", "nightly"))
     triggered = json.loads(invoke_at(sqlite_url, NOW, "jobs", "list", "--json").stdout)
     assert triggered[0]["next_start"] == "2026-06-01T12:00:00Z"  # a trigger ignores the period

@@ -13,8 +13,8 @@ from director_jobs.clock import SystemClock
 from director_jobs.db.database import Database
 from director_jobs.db.schema import runs
 from director_jobs.job_types.registry import Registry
-from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec
+from director_jobs.services.jobs import JobService
 
 RUNNERS = 4
 JOBS = 12

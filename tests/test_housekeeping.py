@@ -9,6 +9,7 @@ from conftest import invoke
 from sqlalchemy import func, insert, select
 
 from director_jobs.db.database import Database
+from director_jobs.db.retention import Policy, purge, vacuum
 from director_jobs.db.schema import (
     deployments,
     import_rows,
@@ -19,7 +20,6 @@ from director_jobs.db.schema import (
     sync_rules,
     sync_runs,
 )
-from director_jobs.housekeeping import Policy, purge, vacuum
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

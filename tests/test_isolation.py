@@ -16,9 +16,9 @@ from director_jobs.db.database import Database
 from director_jobs.execution.containment import Containment
 from director_jobs.execution.isolation import Isolation
 from director_jobs.job_types.registry import Registry
-from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec, Run, RunStatus
 from director_jobs.runner import PassReport, Runner
+from director_jobs.services.jobs import JobService
 
 Setup = tuple[Database, JobService, Runner]
 
@@ -98,7 +98,7 @@ def test_a_python_job_is_stopped_at_its_timeout_not_later(setup: Setup) -> None:
 
 
 def test_jobs_execute_enforces_its_timeout_on_python_types(sqlite_url: str) -> None:
-    from director_jobs.adhoc import execute_adhoc
+    from director_jobs.services.adhoc import execute_adhoc
 
     database = Database.open(sqlite_url)
     registry = Registry(TEST_TYPES)

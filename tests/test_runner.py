@@ -15,9 +15,9 @@ from director_jobs.db.database import Database
 from director_jobs.db.schema import jobs, runs
 from director_jobs.identity import RunnerIdentity
 from director_jobs.job_types.registry import Registry
-from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec, RunStatus, Trigger
 from director_jobs.runner import PassReport, Runner
+from director_jobs.services.jobs import JobService
 
 
 def service(database: Database, clock: FakeClock) -> JobService:

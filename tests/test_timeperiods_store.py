@@ -12,10 +12,10 @@ from conftest import invoke
 from director_jobs.clock import FakeClock
 from director_jobs.db.database import Database
 from director_jobs.job_types.registry import Registry
-from director_jobs.jobs_service import JobService
 from director_jobs.model import JobSpec, PeriodSpec
-from director_jobs.period_service import PeriodService
 from director_jobs.runner import Runner
+from director_jobs.services.jobs import JobService
+from director_jobs.services.periods import PeriodService
 from director_jobs.validation import zone
 
 WORKDAYS = {day: "09:00-17:00" for day in ("monday", "tuesday", "wednesday", "thursday", "friday")}

@@ -12,17 +12,17 @@ from director_jobs.cli.app import App
 from director_jobs.cli.jobs import _service
 from director_jobs.cli.render import print_json
 from director_jobs.cli.root import root
-from director_jobs.declarative import (
+from director_jobs.imports.definitions import export_sources, parse_sources
+from director_jobs.imports.store import ImportStore
+from director_jobs.secrets import masked, secret_fields
+from director_jobs.services.declarative import (
     export_jobs,
     export_periods,
     load_file,
     parse_jobs,
     parse_periods,
 )
-from director_jobs.imports.definitions import export_sources, parse_sources
-from director_jobs.imports.store import ImportStore
-from director_jobs.jobs_service import Changes
-from director_jobs.secrets import masked, secret_fields
+from director_jobs.services.jobs import Changes
 from director_jobs.sync.definitions import export_rules, parse_rules
 from director_jobs.sync.rules_store import RuleStore
 

@@ -12,7 +12,7 @@ import click
 from director_jobs import exit_codes
 from director_jobs.cli.app import App
 from director_jobs.cli.pipeline import config, deployments
-from director_jobs.cli.render import iso, local, print_json, table
+from director_jobs.cli.render import local, print_json, table
 from director_jobs.deploy.commands import CommandRunner
 from director_jobs.deploy.directory import check_ours, install, write_files
 from director_jobs.deploy.dsl import MacroPolicy
@@ -25,6 +25,7 @@ from director_jobs.deploy.validate import (
     validate_tree,
 )
 from director_jobs.errors import DirectorJobsError, InvalidInput
+from director_jobs.services.shapes import iso
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 # `config render --validate`: how long icinga2 may take.

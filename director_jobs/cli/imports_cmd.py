@@ -9,12 +9,13 @@ import click
 
 from director_jobs.cli.app import App
 from director_jobs.cli.pipeline import imports
-from director_jobs.cli.render import iso, local, print_json, table
+from director_jobs.cli.render import local, print_json, table
 from director_jobs.errors import InvalidInput
 from director_jobs.imports.providers import masked_settings
 from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.imports.store import ImportRunInfo
+from director_jobs.services.shapes import iso
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 

@@ -19,13 +19,10 @@ from director_jobs import exit_codes
 from director_jobs.cli.app import App
 from director_jobs.cli.render import (
     duration_text,
-    iso,
-    job_json,
     local,
-    masked_parameters,
     print_json,
-    run_json,
     schedule_text,
+    state_text,
     table,
 )
 from director_jobs.cli.root import log_options, root
@@ -33,6 +30,7 @@ from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.job_types.base import parse_parameters_json
 from director_jobs.logs import TRACE
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
+from director_jobs.services.shapes import iso, masked_parameters, overview_json, run_json
 from director_jobs.validation import parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,14 +48,14 @@ def jobs() -> None:
 
 def _service(app: App) -> Any:
     """The job service (imported lazily: `jobs run` does not need it)."""
-    from director_jobs.jobs_service import JobService
+    from director_jobs.services.jobs import JobService
 
     return JobService(app.database, app.registry, app.clock, app.settings.timezone, _periods(app))
 
 
 def _periods(app: App) -> Any:
     """The time periods of this database (the runner re-reads them every pass)."""
-    from director_jobs.period_service import PeriodService
+    from director_jobs.services.periods import PeriodService
 
     return PeriodService(app.database, app.clock, app.settings.timezone)
 
@@ -300,7 +298,7 @@ def execute(
       director jobs execute self-check
       director jobs execute command --parameters '{"command": "uptime"}' --timeout 30s
     """
-    from director_jobs.adhoc import execute_adhoc
+    from director_jobs.services.adhoc import execute_adhoc
 
     app.raise_log_level("info", asked=False)
     app.start_logging(timestamps=False)
@@ -525,7 +523,7 @@ def enable(app: App, name: str) -> None:
     Examples:
       director jobs enable tmp-cleanup
     """
-    app.database.jobs.set_disabled(name, False, app.clock.now())
+    _service(app).set_disabled(name, False)
     click.echo(f"enabled job {name}")
 
 
@@ -539,7 +537,7 @@ def disable(app: App, name: str) -> None:
     Examples:
       director jobs disable tmp-cleanup
     """
-    app.database.jobs.set_disabled(name, True, app.clock.now())
+    _service(app).set_disabled(name, True)
     click.echo(f"disabled job {name}")
 
 
@@ -553,20 +551,14 @@ def trigger(app: App, name: str) -> None:
     Examples:
       director jobs trigger deploy-config
     """
-    job = app.database.jobs.get(name)
-    if job.spec.disabled:
-        raise InvalidInput(
-            "name",
-            name,
-            "the job is disabled; enable it, or run it now with `director jobs run NAME`",
-        )
-    from director_jobs.cluster.registry import live_runners
+    from director_jobs.services.status import StatusService
 
-    now = app.clock.now()
-    app.database.jobs.request_run(name, now)
-    forever = [r for r in live_runners(app.database.runners, now) if r.mode == "forever"]
+    _service(app).trigger(name, queue=True)
+    forever = [
+        r for r in StatusService(app.database, app.clock).live_runners() if r.mode == "forever"
+    ]
     if forever:
-        beat = (now - forever[0].heartbeat_at).total_seconds()
+        beat = (app.clock.now() - forever[0].heartbeat_at).total_seconds()
         click.echo(
             f"queued a run of {name}; runner {forever[0].label} (--forever, heartbeat "
             f"{beat:.0f} s ago) starts it within seconds"
@@ -593,25 +585,24 @@ def list_(app: App, as_json: bool) -> None:
       director jobs list
       director jobs list --json
     """
-    all_jobs = app.database.jobs.all()
-    service = _service(app)
-    starts = {job.name: service.next_start(job) for job in all_jobs}
+    views = _service(app).overview()
     if as_json:
-        print_json([{**job_json(job), "next_start": iso(starts[job.name])} for job in all_jobs])
+        print_json([overview_json(view) for view in views])
         return
     tz = app.settings.timezone
     table(
-        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "NEXT START"),
+        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START"),
         [
             (
-                job.name,
-                job.spec.type,
-                schedule_text(job),
-                job.spec.timeperiod,
-                "running" if job.claimed_by else ("disabled" if job.spec.disabled else "enabled"),
-                local(starts[job.name], tz),
+                view.job.name,
+                view.job.spec.type,
+                schedule_text(view.job),
+                view.job.spec.timeperiod,
+                state_text(view.job),
+                view.last_run.status if view.last_run else None,
+                local(view.next_start, tz),
             )
-            for job in all_jobs
+            for view in views
         ],
     )
 
@@ -627,8 +618,11 @@ def show(app: App, name: str, as_json: bool) -> None:
     Examples:
       director jobs show import-cmdb
     """
-    job = app.database.jobs.get(name)
-    recent = app.database.runs.history(name, 5)
+    from director_jobs.services.runs import RunService
+
+    view = _service(app).view(name)
+    job = view.job
+    recent = RunService(app.database).history(name, 5)
     try:
         effective = app.registry.validated(job.spec.type, job.spec.parameters)[1]
     except DirectorJobsError as exc:  # show stays useful for a job whose type is broken
@@ -636,7 +630,7 @@ def show(app: App, name: str, as_json: bool) -> None:
     if as_json:
         print_json(
             {
-                **job_json(job),
+                **overview_json(view),
                 "effective_parameters": masked_parameters(effective),
                 "recent_runs": [run_json(r) for r in recent],
             }
@@ -650,12 +644,7 @@ def show(app: App, name: str, as_json: bool) -> None:
         ("description", spec.description or "-"),
         ("schedule", schedule_text(job)),
         ("time period", spec.timeperiod or "-"),
-        (
-            "state",
-            "running on " + job.claimed_by
-            if job.claimed_by
-            else ("disabled" if spec.disabled else "enabled"),
-        ),
+        ("state", state_text(job)),
         ("next due", local(job.next_due_at, tz)),
         ("last attempt", local(job.last_attempt_at, tz)),
         ("timeout", duration_text(spec.timeout)),
@@ -693,9 +682,9 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
       director jobs history
       director jobs history import-cmdb --limit 5 --output
     """
-    runs = app.database.runs.history(name, limit)
-    if name is not None and not runs:
-        app.database.jobs.get(name)  # an unknown name is an error, not an empty list
+    from director_jobs.services.runs import RunService
+
+    runs = RunService(app.database).history(name, limit)
     if as_json:
         print_json([run_json(r, with_output=with_output) for r in runs])
         return
@@ -736,8 +725,8 @@ def next_(app: App, name: str, count: int, as_json: bool) -> None:
     Examples:
       director jobs next housekeeping -n 3
     """
-    job = app.database.jobs.get(name)
-    times = _service(app).upcoming(job, count)
+    service = _service(app)
+    times = service.upcoming(service.get(name), count)
     if as_json:
         print_json([iso(t) for t in times])
         return

@@ -12,21 +12,8 @@ from typing import Any
 
 import click
 
-from director_jobs.model import Job, Run
-from director_jobs.secrets import masked
+from director_jobs.model import Job
 from director_jobs.validation import zone
-
-
-def masked_parameters(value: Any) -> Any:
-    """Parameters for display (`jobs list`, `jobs show`, `export`) with secrets shown as ***."""
-    return masked(value)
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC ISO-8601 for JSON (`2026-11-23T19:30:00Z`)."""
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def local(value: datetime | None, timezone: str) -> str:
@@ -98,6 +85,13 @@ def schedule_text(job: Job) -> str:
     return "manual"
 
 
+def state_text(job: Job) -> str:
+    """`running on HOST:PID`, `disabled` or `enabled`."""
+    if job.claimed_by:
+        return "running on " + job.claimed_by
+    return "disabled" if job.spec.disabled else "enabled"
+
+
 def duration_text(seconds: float) -> str:
     """900 -> '15m', 5400 -> '1h30m', 1.5 -> '1.5s'."""
     if seconds < 60 or seconds != int(seconds):
@@ -108,52 +102,3 @@ def duration_text(seconds: float) -> str:
             parts.append(f"{rest // size}{unit}")
             rest %= size
     return "".join(parts)
-
-
-def job_json(job: Job) -> dict[str, Any]:
-    """The stable JSON shape of a job (scripts rely on these keys)."""
-    spec = job.spec
-    return {
-        "name": spec.name,
-        "type": spec.type,
-        "description": spec.description,
-        "parameters": masked_parameters(spec.parameters),
-        "interval": spec.interval,
-        "cron": spec.cron,
-        "timezone": spec.timezone,
-        "timeperiod": spec.timeperiod,
-        "disabled": spec.disabled,
-        "timeout": spec.timeout,
-        "retries": spec.retries,
-        "retry_delay": spec.retry_delay,
-        "tags": list(spec.tags),
-        "confirm": spec.confirm,
-        "memory_limit": spec.memory_limit,
-        "next_due": iso(job.next_due_at),
-        "last_attempt": iso(job.last_attempt_at),
-        "running_on": job.claimed_by,
-        "created_at": iso(job.created_at),
-        "updated_at": iso(job.updated_at),
-    }
-
-
-def run_json(run: Run, *, with_output: bool = False) -> dict[str, Any]:
-    """The stable JSON shape of a run."""
-    data: dict[str, Any] = {
-        "id": run.id,
-        "job": run.job_name,
-        "type": run.job_type,
-        "status": run.status.value,
-        "trigger": run.trigger.value,
-        "attempt": run.attempt,
-        "scheduled_for": iso(run.scheduled_for),
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
-        "duration": run.duration,
-        "exit_code": run.exit_code,
-        "error": run.error,
-        "runner": run.runner,
-    }
-    if with_output:
-        data["output"] = run.output
-    return data

@@ -9,8 +9,9 @@ import click
 
 from director_jobs import __version__
 from director_jobs.cli.app import App
-from director_jobs.cli.render import iso, local, print_json
+from director_jobs.cli.render import local, print_json
 from director_jobs.cli.root import root
+from director_jobs.services.shapes import iso
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -26,15 +27,13 @@ def status(app: App, as_json: bool) -> None:
       director status
       sudo -u director-jobs director status --json
     """
-    from director_jobs.cluster.registry import alive
     from director_jobs.db.engine import safe_url
     from director_jobs.execution.containment import Containment
+    from director_jobs.services.status import StatusService
 
     settings, database, now = app.settings, app.database, app.clock.now()
-    jobs = database.jobs.all()
-    last = database.runs.latest_by_job()
-    runners = [r for r in database.runners.all() if alive(r, now)]
-    upcoming = database.jobs.next_due()
+    summary = StatusService(database, app.clock).summary()
+    runners, upcoming = summary.runners, summary.next_job
     facts: dict[str, Any] = {
         "version": __version__,
         "database": safe_url(settings.database_url),
@@ -53,10 +52,10 @@ def status(app: App, as_json: bool) -> None:
             }
             for r in runners
         ],
-        "jobs": len(jobs),
-        "disabled": sum(1 for j in jobs if j.spec.disabled),
-        "running": sum(1 for j in jobs if j.claimed_by),
-        "failed": sorted(name for name, run in last.items() if run.status.failed),
+        "jobs": summary.jobs,
+        "disabled": summary.disabled,
+        "running": summary.running,
+        "failed": summary.failed,
         "next": {"job": upcoming[0], "at": iso(upcoming[1])} if upcoming else None,
     }
     if as_json:

@@ -9,8 +9,9 @@ import click
 
 from director_jobs.cli.app import App
 from director_jobs.cli.pipeline import objects, sync
-from director_jobs.cli.render import iso, local, print_json, table
+from director_jobs.cli.render import local, print_json, table
 from director_jobs.errors import InvalidInput
+from director_jobs.services.shapes import iso
 from director_jobs.sync.diff import property_diff
 from director_jobs.sync.objects_store import ChangeRecord, ObjectRecord, SyncRunInfo
 from director_jobs.sync.planner import Change, Counts

@@ -9,11 +9,12 @@ import click
 
 from director_jobs import exit_codes
 from director_jobs.cli.app import App
-from director_jobs.cli.render import iso, local, print_json, table
+from director_jobs.cli.render import local, print_json, table
 from director_jobs.cli.root import root
 from director_jobs.errors import InvalidInput
 from director_jobs.model import PeriodSpec
-from director_jobs.period_service import PeriodService, parse_range_option
+from director_jobs.services.periods import PeriodService, parse_range_option
+from director_jobs.services.shapes import iso
 from director_jobs.validation import zone
 
 pass_app = click.make_pass_decorator(App, ensure=True)

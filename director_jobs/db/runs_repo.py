@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,10 @@ class RunningRow:
     job_pid: int | None
     job_process_start: float | None
     job_cgroups: list[str]
+
+
+# Runs that have not ended yet (or never started): no "last run" of a job.
+UNFINISHED = [RunStatus.PENDING.value, RunStatus.RUNNING.value, RunStatus.SKIPPED.value]
 
 
 class RunRepository:
@@ -94,16 +99,42 @@ class RunRepository:
         with self.engine.connect() as connection:
             return [run_from_row(r) for r in connection.execute(query)]
 
-    def latest_by_job(self) -> dict[str, Run]:
-        """The newest finished run of each job name (skipped slots left out)."""
+    def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, Run]:
+        """The newest finished run of each job name (skipped slots left out), in one query."""
         newest = (
             select(func.max(runs.c.id))
-            .where(runs.c.status.not_in([RunStatus.RUNNING.value, RunStatus.SKIPPED.value]))
+            .where(runs.c.status.not_in(UNFINISHED))
             .group_by(runs.c.job_name)
         )
+        if names is not None:
+            newest = newest.where(runs.c.job_name.in_(list(names)))
         with self.engine.connect() as connection:
             rows = connection.execute(select(runs).where(runs.c.id.in_(newest.scalar_subquery())))
             return {row.job_name: run_from_row(row) for row in rows}
+
+    def page(
+        self,
+        *,
+        job_name: str | None,
+        status: RunStatus | None,
+        since: datetime | None,
+        before_id: int | None,
+        limit: int,
+    ) -> list[Run]:
+        """Runs newest first, narrowed by job, status and start time; `before_id` pages on."""
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if job_name is not None:
+            query = query.where(runs.c.job_name == job_name)
+        if status is not None:
+            query = query.where(runs.c.status == status.value)
+        if since is not None:
+            query = query.where(
+                func.coalesce(runs.c.started_at, runs.c.scheduled_for, runs.c.finished_at) >= since
+            )
+        if before_id is not None:
+            query = query.where(runs.c.id < before_id)
+        with self.engine.connect() as connection:
+            return [run_from_row(r) for r in connection.execute(query)]
 
     def get(self, run_id: int) -> Run | None:
         """One run by id."""

@@ -50,7 +50,7 @@ class HousekeepingJob(JobType):
     def run(self, params: dict[str, Any], context: JobContext) -> JobResult:
         """Purge in one transaction, then vacuum."""
         from director_jobs.db.database import Database
-        from director_jobs.housekeeping import Policy, purge, vacuum
+        from director_jobs.db.retention import Policy, purge, vacuum
 
         if context.database_url is None:
             raise JobFailed("housekeeping needs the runner's database")

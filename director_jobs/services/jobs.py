@@ -18,9 +18,9 @@ from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
-from director_jobs.model import Job, JobSpec, PeriodSpec, Trigger
-from director_jobs.period_service import PeriodService
+from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, Trigger
 from director_jobs.schedule import Schedule, first_due, schedule_of
+from director_jobs.services.periods import PeriodService
 from director_jobs.sync.service import SyncService
 from director_jobs.sync.spec import RuleSpec
 from director_jobs.upsert import upsert_by_name
@@ -69,6 +69,41 @@ class ApplyReport:
     timeperiods: Changes = field(default_factory=Changes)
     imports: Changes = field(default_factory=Changes)
     sync_rules: Changes = field(default_factory=Changes)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job with what an overview shows beside its definition."""
+
+    job: Job
+    last_run: Run | None  # the newest run that ended (skipped slots left out)
+    next_start: datetime | None
+
+    @property
+    def running(self) -> bool:
+        """True while a runner holds the job."""
+        return self.job.claimed_by is not None
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What `GET /jobs` and `jobs list` may narrow the list to (None: any)."""
+
+    tag: str | None = None
+    type: str | None = None
+    status: RunStatus | None = None  # of the last run
+    disabled: bool | None = None
+
+    def admits(self, view: JobView) -> bool:
+        """True when `view` passes every filter that is set."""
+        spec = view.job.spec
+        last = view.last_run.status if view.last_run else None
+        return (
+            (self.tag is None or self.tag in spec.tags)
+            and (self.type is None or spec.type == self.type)
+            and (self.status is None or last == self.status)
+            and (self.disabled is None or spec.disabled == self.disabled)
+        )
 
 
 class JobService:
@@ -216,6 +251,50 @@ class JobService:
     def delete(self, name: str) -> None:
         """Delete a job (refused while it runs)."""
         self.database.jobs.delete(name)
+
+    def get(self, name: str) -> Job:
+        """One job by name (NotFound names it)."""
+        return self.database.jobs.get(name)
+
+    def view(self, name: str) -> JobView:
+        """One job with its last run and next start."""
+        job = self.database.jobs.get(name)
+        last = self.database.runs.latest_by_job([name]).get(name)
+        return JobView(job, last, self.next_start(job))
+
+    def overview(self, where: JobFilter | None = None) -> list[JobView]:
+        """Every job with its last run and next start, in two queries however many jobs."""
+        where = where or JobFilter()
+        last = self.database.runs.latest_by_job()
+        views = (
+            JobView(job, last.get(job.name), self.next_start(job))
+            for job in self.database.jobs.all()
+        )
+        return [view for view in views if where.admits(view)]
+
+    def set_disabled(self, name: str, disabled: bool) -> Job:
+        """Disable a job (a running attempt finishes) or enable it again."""
+        return self.database.jobs.set_disabled(name, disabled, self.clock.now())
+
+    def trigger(self, name: str, *, queue: bool = False) -> Job:
+        """Ask for a run now: due at once with the manual trigger, ignoring its time period.
+
+        Refused for a disabled job, and while the job runs unless `queue` is set: then it
+        runs once more after the current run ends (a trigger is never silently dropped).
+        """
+        job = self.database.jobs.get(name)
+        if job.spec.disabled:
+            raise InvalidInput(
+                "name",
+                name,
+                "the job is disabled; enable it, or run it now with `director jobs run NAME`",
+            )
+        if job.claimed_by and not queue:
+            raise JobAlreadyRunning(
+                f"job: {name!r} is running on {job.claimed_by}; it can be queued to run "
+                "once more after this run"
+            )
+        return self.database.jobs.request_run(name, self.clock.now())
 
     def next_start(self, job: Job) -> datetime | None:
         """When a runner will next start `job`: its due time moved into its time period.

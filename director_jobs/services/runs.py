@@ -1,0 +1,80 @@
+"""Runs as the CLI and the API show them: one run, a job's history, and pages of runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from director_jobs.db.database import Database
+from director_jobs.errors import InvalidInput, NotFound
+from director_jobs.model import Run, RunStatus
+
+# A page holds at most this many runs: enough for a screen, small enough to stay fast.
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """Which runs to list (None: any), newest first; `cursor` continues a previous page."""
+
+    job: str | None = None
+    status: RunStatus | None = None
+    since: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of runs and the cursor of the next one (None on the last page)."""
+
+    runs: list[Run]
+    next_cursor: str | None
+
+
+class RunService:
+    """Reads of the run history; nothing here writes."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def get(self, run_id: int) -> Run:
+        """One run by id (NotFound names it)."""
+        run = self.database.runs.get(run_id)
+        if run is None:
+            raise NotFound(f"run: no run with id {run_id}")
+        return run
+
+    def history(self, job_name: str | None, limit: int) -> list[Run]:
+        """The newest `limit` runs of one job (which must exist) or of all."""
+        runs = self.database.runs.history(job_name, limit)
+        if job_name is not None and not runs:
+            self.database.jobs.get(job_name)  # an unknown name is an error, not an empty list
+        return runs
+
+    def page(self, query: RunQuery) -> RunPage:
+        """A page of runs, newest first; the cursor is the id the next page starts below."""
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise InvalidInput("limit", query.limit, f"expected a whole number 1-{MAX_PAGE}")
+        before = _cursor_id(query.cursor)
+        if query.job is not None:
+            self.database.jobs.get(query.job)
+        runs = self.database.runs.page(
+            job_name=query.job,
+            status=query.status,
+            since=query.since,
+            before_id=before,
+            limit=query.limit + 1,  # one more tells whether a next page exists
+        )
+        more = len(runs) > query.limit
+        runs = runs[: query.limit]
+        return RunPage(runs, str(runs[-1].id) if more else None)
+
+
+def _cursor_id(cursor: str | None) -> int | None:
+    """The run id a cursor stands for; anything else is refused naming the text."""
+    if cursor is None:
+        return None
+    if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInput("cursor", cursor, "expected the next_cursor of a previous page")
+    return int(cursor)
