@@ -15,6 +15,7 @@ from conftest import alive
 
 from director_jobs.clock import SystemClock
 from director_jobs.errors import InvalidInput
+from director_jobs.execution.command import CommandSpec, run_command
 from director_jobs.execution.inprocess import RunLogAdapter, execute_in_process
 from director_jobs.job_types.base import JobContext, JobFailed
 from director_jobs.job_types.command import CommandJob
@@ -167,3 +168,65 @@ def test_invalid_parameters_name_the_field(params: dict[str, Any], field: str) -
     with pytest.raises(InvalidInput) as error:
         CommandJob().validate(params)
     assert str(error.value).startswith(f"{field}: invalid value")
+
+
+def _wait_for(path: Path, seconds: float) -> bool:
+    """Whether `path` appears within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.05)
+    return path.exists()
+
+
+def test_the_command_starts_only_after_the_runner_noted_its_process(tmp_path: Path) -> None:
+    """The reaper must know the process group before the job can start anything."""
+    marker = tmp_path / "started"
+    seen_during_on_start: list[bool] = []
+
+    def on_start(pid: int) -> None:
+        assert alive(pid)
+        seen_during_on_start.append(_wait_for(marker, 3))  # it would appear at once ungated
+
+    outcome = run_command(
+        CommandSpec(["touch", str(marker)], env={"PATH": os.environ["PATH"]}),
+        timeout=60,
+        cancel=threading.Event(),
+        on_line=lambda stream, line: None,
+        on_start=on_start,
+    )
+
+    assert seen_during_on_start == [False]
+    assert outcome.exit_code == 0 and marker.exists()
+
+
+def test_a_command_whose_start_cannot_be_noted_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "started"
+    started: list[int] = []
+
+    def on_start(pid: int) -> None:
+        started.append(pid)
+        raise RuntimeError("the reaper is gone")
+
+    with pytest.raises(RuntimeError, match="the reaper is gone"):
+        run_command(
+            CommandSpec(["touch", str(marker)], env={"PATH": os.environ["PATH"]}),
+            timeout=60,
+            cancel=threading.Event(),
+            on_line=lambda stream, line: None,
+            on_start=on_start,
+        )
+
+    [pid] = started
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.05)
+    assert not alive(pid)
+    assert not marker.exists()
+
+
+def test_the_command_reads_an_empty_stdin() -> None:
+    outcome, ctx = run({"command": ["sh", "-c", "cat; echo after-stdin"]})
+    assert outcome.status is RunStatus.SUCCESS
+    assert "after-stdin" in ctx.output.text()

@@ -1,11 +1,13 @@
 """Run one external command with captured output, a deadline and a cancel flag.
 
-The command starts in a session of its own, and in the job's cgroup when it has one (a
-small /bin/sh prologue moves itself in before it execs the command, so that nothing the
-command starts can be outside). Both pipes are read here, in one thread. When the main
-process ends, whatever it left running is killed and the run's log says so; output
-still in flight is read for at most OUTPUT_DRAIN_SECONDS more, so a background process
-that escaped with the pipes open cannot hold the run.
+The command starts in a session of its own, and in the job's cgroup when it has one. A
+small /bin/sh prologue first waits until the runner has noted its process (so that the
+reaper knows it before the command can start anything), then moves itself into the
+cgroup, then execs the command: nothing the command starts can be outside. Both pipes
+are read here, in one thread. When the main process ends, whatever it left running is
+killed and the run's log says so; output still in flight is read for at most
+OUTPUT_DRAIN_SECONDS more, so a background process that escaped with the pipes open
+cannot hold the run.
 """
 
 from __future__ import annotations
@@ -45,8 +47,12 @@ _SETPRIV = shutil.which("setpriv")
 # cannot (the runner checked the files, so that means the cgroup went away meanwhile).
 _ENTER_CGROUP = (
     'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 125; shift; n=$((n-1)); done; '
-    'exec "$@"'
 )
+# The start gate: the prologue reads one line from its stdin (a pipe from the runner)
+# before it goes on, so that the command starts only after the runner told its reaper
+# the process group. A runner killed in between leaves the pipe unwritten: the prologue
+# exits 125 and nothing ran. The command itself gets /dev/null as its stdin.
+_AWAIT_GO = "read -r _ || exit 125; exec </dev/null; "
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class CommandSpec:
 
 
 def launch_argv(spec: CommandSpec, cgroup: JobCgroup | None) -> tuple[list[str], dict[str, Any]]:
-    """The argv that starts `spec` (prologue, setpriv, the command) and Popen's user options.
+    """The argv that starts `spec` (gated prologue, setpriv, the command) and Popen's options.
 
     With setpriv the user switch happens after the cgroup move, which needs root; without
     it Popen switches before exec (and the command gets no parent-death signal).
@@ -86,11 +92,19 @@ def launch_argv(spec: CommandSpec, cgroup: JobCgroup | None) -> tuple[list[str],
         argv = [_SETPRIV, *switch, "--pdeathsig", "KILL", "--", *argv]
     else:
         identity = {"user": spec.user, "group": spec.group, "extra_groups": spec.extra_groups}
+    files: list[str] = []
     if cgroup is not None and (_SETPRIV is not None or not identity.get("user")):
         # (Without setpriv the user switch comes first, and the user may not enter it.)
-        files = cgroup.procs_files
-        argv = ["/bin/sh", "-c", _ENTER_CGROUP, "sh", str(len(files)), *files, *argv]
-    return argv, identity
+        files = [str(f) for f in cgroup.procs_files]
+    prologue = _AWAIT_GO + (_ENTER_CGROUP if files else "") + 'exec "$@"'
+    return [
+        "/bin/sh",
+        "-c",
+        prologue,
+        "sh",
+        *([str(len(files)), *files] if files else []),
+        *argv,
+    ], identity
 
 
 def _setpriv_switch(spec: CommandSpec) -> list[str]:
@@ -126,18 +140,8 @@ def run_command(
     """
     _check_program(spec.argv[0], spec.env, spec.cwd)
     argv, identity = launch_argv(spec, cgroup)
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=dict(spec.env),
-        cwd=spec.cwd,
-        start_new_session=True,  # own session and group: the fallback reaches the whole job
-        **identity,
-    )
+    process = _start_gated(argv, spec, identity, on_start)
     assert process.stdout is not None and process.stderr is not None
-    on_start(process.pid)
     reader = _LineReader({process.stdout: "stdout", process.stderr: "stderr"}, on_line)
     # The kernel enforces a cgroup's limit; otherwise the tree's memory is sampled.
     sampled = None if cgroup is not None and cgroup.memory_limited else memory_limit_mib
@@ -167,6 +171,41 @@ def run_command(
     if ended_by is None and memory_message is None:
         return CommandOutcome(process.returncode, False, False)
     return CommandOutcome(None, ended_by == "timed out", ended_by == "cancelled", memory_message)
+
+
+def _start_gated(
+    argv: list[str],
+    spec: CommandSpec,
+    identity: dict[str, Any],
+    on_start: Callable[[int], None],
+) -> subprocess.Popen[bytes]:
+    """Start the gated prologue, call `on_start(pid)`, then let the command go."""
+    gate_read, gate_write = os.pipe()
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=gate_read,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(spec.env),
+            cwd=spec.cwd,
+            start_new_session=True,  # own session and group: the fallback reaches the job
+            **identity,
+        )
+    except BaseException:
+        os.close(gate_write)
+        raise
+    finally:
+        os.close(gate_read)
+    try:
+        on_start(process.pid)
+        os.write(gate_write, b"go\n")
+    except BaseException:
+        os.close(gate_write)  # unwritten: the prologue exits 125 without running anything
+        process.communicate()
+        raise
+    os.close(gate_write)
+    return process
 
 
 def _until(deadline: float) -> float:
