@@ -37,3 +37,11 @@ class UnknownJobType(NotFound):
 
 class JobAlreadyRunning(DirectorJobsError):
     """The job is claimed by another runner right now."""
+
+
+class Unauthorized(DirectorJobsError):
+    """A request came without a valid token (missing, unknown, expired or revoked)."""
+
+
+class Forbidden(DirectorJobsError):
+    """The caller's role does not allow what it asked for."""

@@ -44,7 +44,7 @@ def missing(component: str, how: str) -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -59,7 +59,7 @@ class PostgresServer:
         # Removed at exit too, should the teardown never run (pytest interrupted).
         atexit.register(shutil.rmtree, self.folder, True)
         shutil.chown(self.folder, "postgres", "postgres")
-        self.port = _free_port()
+        self.port = free_port()
         self._names = itertools.count(1)
 
     def _as_postgres(self, *argv: str) -> None:

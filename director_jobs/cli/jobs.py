@@ -30,7 +30,13 @@ from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.job_types.base import parse_parameters_json
 from director_jobs.logs import TRACE
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
-from director_jobs.services.shapes import iso, masked_parameters, overview_json, run_json
+from director_jobs.services.shapes import (
+    detail_json,
+    iso,
+    masked_parameters,
+    overview_json,
+    run_json,
+)
 from director_jobs.validation import parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -618,23 +624,11 @@ def show(app: App, name: str, as_json: bool) -> None:
     Examples:
       director jobs show import-cmdb
     """
-    from director_jobs.services.runs import RunService
-
-    view = _service(app).view(name)
-    job = view.job
-    recent = RunService(app.database).history(name, 5)
-    try:
-        effective = app.registry.validated(job.spec.type, job.spec.parameters)[1]
-    except DirectorJobsError as exc:  # show stays useful for a job whose type is broken
-        effective = {"error": str(exc)}
+    detail = _service(app).detail(name)
+    job, recent = detail.view.job, detail.recent_runs
+    effective = detail.effective_parameters
     if as_json:
-        print_json(
-            {
-                **overview_json(view),
-                "effective_parameters": masked_parameters(effective),
-                "recent_runs": [run_json(r) for r in recent],
-            }
-        )
+        print_json(detail_json(detail))
         return
     tz = app.settings.timezone
     spec = job.spec

@@ -53,6 +53,8 @@ COMMAND_MODULES = {
     "config": "director_jobs.cli.deploy_cmd",
     "manpage": "director_jobs.cli.manpage",
     "status": "director_jobs.cli.status",
+    "tokens": "director_jobs.cli.tokens",
+    "serve": "director_jobs.cli.serve",
 }
 
 

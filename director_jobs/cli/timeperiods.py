@@ -14,7 +14,7 @@ from director_jobs.cli.root import root
 from director_jobs.errors import InvalidInput
 from director_jobs.model import PeriodSpec
 from director_jobs.services.periods import PeriodService, parse_range_option
-from director_jobs.services.shapes import iso
+from director_jobs.services.shapes import iso, period_json
 from director_jobs.validation import zone
 
 pass_app = click.make_pass_decorator(App, ensure=True)
@@ -119,7 +119,7 @@ def list_(app: App, as_json: bool) -> None:
     now = app.clock.now()
     if as_json:
         print_json(
-            [{**_spec_json(s), "active": service.period(s.name).contains(now)} for s in specs]
+            [{**period_json(s), "active": service.period(s.name).contains(now)} for s in specs]
         )
         return
     table(
@@ -156,7 +156,7 @@ def show(app: App, name: str, as_json: bool) -> None:
     if as_json:
         print_json(
             {
-                **_spec_json(spec),
+                **period_json(spec),
                 "next_windows": [[iso(a), iso(b)] for a, b in windows],
                 "warnings": warnings,
             }
@@ -335,15 +335,3 @@ def _parse_instant(text: str, tz: str) -> datetime:
             "expected an ISO 8601 time such as 2026-11-23T08:30 or 2026-11-23T08:30+01:00",
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=zone(tz))
-
-
-def _spec_json(spec: PeriodSpec) -> dict[str, object]:
-    return {
-        "name": spec.name,
-        "display_name": spec.display_name,
-        "ranges": spec.ranges,
-        "includes": list(spec.includes),
-        "excludes": list(spec.excludes),
-        "prefer_includes": spec.prefer_includes,
-        "timezone": spec.timezone,
-    }

@@ -14,6 +14,7 @@ from director_jobs.db.migrate import HEAD_REVISION, upgrade
 from director_jobs.db.periods_repo import PeriodRepository
 from director_jobs.db.runners_repo import RunnerRepository
 from director_jobs.db.runs_repo import RunRepository
+from director_jobs.db.tokens_repo import TokenRepository
 from director_jobs.errors import ConfigError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Database:
         self.runs = RunRepository(self.engine)
         self.periods = PeriodRepository(self.engine)
         self.runners = RunnerRepository(self.engine)
+        self.tokens = TokenRepository(self.engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:

@@ -265,3 +265,18 @@ deployments = Table(
     Column("duration_seconds", Float, nullable=False),
     Index("ix_deployments_status_id", "status", "id"),
 )
+
+# API tokens: only a SHA-256 of each secret is kept (the secret is shown once, at creation).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # viewer | operator | admin
+    Column("secret_sha256", String(64), nullable=False, unique=True),  # hex digest
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=False),  # who ran `tokens add`
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)

@@ -13,7 +13,13 @@ from sqlalchemy.engine import Connection
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
-from director_jobs.errors import InvalidInput, JobAlreadyRunning, NotFound, UnknownJobType
+from director_jobs.errors import (
+    DirectorJobsError,
+    InvalidInput,
+    JobAlreadyRunning,
+    NotFound,
+    UnknownJobType,
+)
 from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.base import Reference, ReferenceKind
@@ -83,6 +89,15 @@ class JobView:
     def running(self) -> bool:
         """True while a runner holds the job."""
         return self.job.claimed_by is not None
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    """One job as `jobs show` and `GET /jobs/{name}` present it."""
+
+    view: JobView
+    effective_parameters: dict[str, Any]  # the type's defaults merged in, or {"error": …}
+    recent_runs: list[Run]
 
 
 @dataclass(frozen=True)
@@ -261,6 +276,16 @@ class JobService:
         job = self.database.jobs.get(name)
         last = self.database.runs.latest_by_job([name]).get(name)
         return JobView(job, last, self.next_start(job))
+
+    def detail(self, name: str, recent: int = 5) -> JobDetail:
+        """One job with its effective parameters and its newest `recent` runs."""
+        view = self.view(name)
+        spec = view.job.spec
+        try:
+            effective = self.registry.validated(spec.type, spec.parameters)[1]
+        except DirectorJobsError as exc:  # still useful for a job whose type is broken
+            effective = {"error": str(exc)}
+        return JobDetail(view, effective, self.database.runs.history(name, recent))
 
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
         """Every job with its last run and next start, in two queries however many jobs."""

@@ -18,6 +18,9 @@ from director_jobs.validation import refuse_unstorable, validate_name
 
 # How far `check` looks back for the start of the current state.
 LOOKBACK = timedelta(days=366)
+# Longest span `windows` answers for at once: a year of a busy period is a few
+# thousand windows, computed in milliseconds.
+MAX_WINDOW_SPAN = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,18 @@ class PeriodService:
         elif not active and windows:
             since = windows[-1][1]
         return PeriodState(active, since, until)
+
+    def listing(self, at: datetime) -> list[tuple[PeriodSpec, bool]]:
+        """Every period's definition and whether it is active at `at`, by name."""
+        return [(spec, self.period(spec.name).contains(at)) for spec in self.database.periods.all()]
+
+    def windows(self, name: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The active windows of `name` within [start, end), which may span a year at most."""
+        if end <= start:
+            raise InvalidInput("to", end.isoformat(), "expected a time after 'from'")
+        if end - start > MAX_WINDOW_SPAN:
+            raise InvalidInput("to", end.isoformat(), "expected at most 366 days after 'from'")
+        return list(self.period(name).windows(start, end))
 
     def upcoming_windows(
         self, name: str, start: datetime, count: int

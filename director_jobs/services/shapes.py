@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from director_jobs.model import Job, Run
+from director_jobs.model import Job, PeriodSpec, Run
 from director_jobs.secrets import masked
 
 if TYPE_CHECKING:
-    from director_jobs.services.jobs import JobView
+    from director_jobs.services.jobs import JobDetail, JobView
 
 
 def masked_parameters(value: Any) -> Any:
@@ -92,4 +92,26 @@ def overview_json(view: JobView) -> dict[str, Any]:
             "finished_at": iso(last.finished_at),
             "duration": last.duration,
         },
+    }
+
+
+def detail_json(detail: JobDetail) -> dict[str, Any]:
+    """A job's overview with its effective parameters and recent runs (`jobs show`)."""
+    return {
+        **overview_json(detail.view),
+        "effective_parameters": masked_parameters(detail.effective_parameters),
+        "recent_runs": [run_json(r) for r in detail.recent_runs],
+    }
+
+
+def period_json(spec: PeriodSpec) -> dict[str, object]:
+    """The stable JSON shape of a time period's definition."""
+    return {
+        "name": spec.name,
+        "display_name": spec.display_name,
+        "ranges": spec.ranges,
+        "includes": list(spec.includes),
+        "excludes": list(spec.excludes),
+        "prefer_includes": spec.prefer_includes,
+        "timezone": spec.timezone,
     }

@@ -1,0 +1,32 @@
+"""The ASGI application of `director serve`: routers under /api/v1, errors, guards."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp
+
+from director_jobs import __version__
+from director_jobs.api import errors, guards
+from director_jobs.api.context import ApiContext
+from director_jobs.api.routes import docs, health, jobs, periods, runs, sunbird
+
+PREFIX = "/api/v1"
+
+
+def create_app(context: ApiContext) -> ASGIApp:
+    """The whole API over `context`'s database, wrapped in the request guards."""
+    app = FastAPI(
+        title="director-jobs",
+        version=__version__,
+        summary="Icinga-style job runner: jobs, runs, time periods, triggers.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=None,  # served by routes/docs.py from the package
+        redoc_url=None,
+    )
+    app.state.context = context
+    errors.install(app)
+    api = APIRouter(prefix=PREFIX)
+    for module in (jobs, runs, periods, health, sunbird, docs):
+        api.include_router(module.router)
+    app.include_router(api)
+    return guards.install(app)

@@ -1,0 +1,59 @@
+"""/api/v1/runs: pages of the run history, one run, and its output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from director_jobs.api.auth import viewer
+from director_jobs.api.context import ApiContext, context
+from director_jobs.api.routes import params
+from director_jobs.services.runs import MAX_PAGE, RunQuery
+from director_jobs.services.shapes import run_json
+from director_jobs.services.tokens import Caller
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+
+
+@router.get("")
+def list_runs(
+    job: str | None = None,
+    status: str | None = None,
+    since: str | None = Query(None, description="ISO 8601 with an offset: runs started since."),
+    limit: int = Query(50, description=f"Runs per page, 1-{MAX_PAGE}."),
+    cursor: str | None = Query(None, description="next_cursor of the previous page."),
+    api: ApiContext = Depends(context),  # noqa: B008
+    _: Caller = Depends(viewer),  # noqa: B008
+) -> dict[str, Any]:
+    """Runs, newest first, a page at a time."""
+    query = RunQuery(
+        job=None if job is None else params.name(job, "job"),
+        status=params.run_status(status),
+        since=params.instant(since, "since"),
+        cursor=cursor,
+        limit=limit,
+    )
+    page = api.runs().page(query)
+    return {"runs": [run_json(r) for r in page.runs], "next_cursor": page.next_cursor}
+
+
+@router.get("/{run_id}")
+def show_run(
+    run_id: int,
+    api: ApiContext = Depends(context),  # noqa: B008
+    _: Caller = Depends(viewer),  # noqa: B008
+) -> dict[str, Any]:
+    """One run."""
+    return run_json(api.runs().get(run_id))
+
+
+@router.get("/{run_id}/log")
+def run_log(
+    run_id: int,
+    api: ApiContext = Depends(context),  # noqa: B008
+    _: Caller = Depends(viewer),  # noqa: B008
+) -> dict[str, Any]:
+    """The run's output (its last 64 KiB, secrets of the job's parameters masked)."""
+    run = api.runs().get(run_id)
+    return {"id": run.id, "job": run.job_name, "status": run.status.value, "output": run.output}

@@ -1,0 +1,105 @@
+"""`director serve`: the HTTP API (and later the web page) in a process of its own."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from director_jobs.cli.app import App
+from director_jobs.cli.root import root
+from director_jobs.errors import ConfigError, InvalidInput
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+log = logging.getLogger("director_jobs.api")
+
+DEFAULT_LISTEN = "127.0.0.1:8470"
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where the server listens."""
+
+    host: str
+    port: int
+
+    @property
+    def url_host(self) -> str:
+        """The host as a URL writes it (an IPv6 address in brackets)."""
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+
+def parse_listen(text: str) -> Listen:
+    """`127.0.0.1:8470`, `[::1]:8470` or `0.0.0.0:8470` -> Listen."""
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isascii() or not port.isdigit():
+        raise InvalidInput("listen", text, "expected HOST:PORT, e.g. 127.0.0.1:8470")
+    if not 1 <= int(port) <= 65535:
+        raise InvalidInput("listen", text, "expected a port from 1 to 65535")
+    if any(c.isspace() or c in "/[]" for c in host):
+        raise InvalidInput("listen", text, "expected HOST:PORT, e.g. 127.0.0.1:8470")
+    return Listen(host, int(port))
+
+
+def _tls_files(cert: str | None, key: str | None) -> dict[str, Any]:
+    """uvicorn's TLS options; both files or neither, and both readable."""
+    if (cert is None) != (key is None):
+        field = "tls_key" if key is None else "tls_cert"
+        raise InvalidInput(field, None, "--tls-cert and --tls-key go together")
+    if cert is None or key is None:
+        return {}
+    for field, path in (("tls_cert", cert), ("tls_key", key)):
+        try:
+            Path(path).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{field}: cannot read {path!r}: {exc.strerror}") from None
+    return {"ssl_certfile": cert, "ssl_keyfile": key}
+
+
+def _root_path(text: str) -> str:
+    """A path prefix such as /director-jobs (behind a reverse proxy), or ''."""
+    if not text:
+        return ""
+    if not text.startswith("/") or text.endswith("/") or any(c.isspace() for c in text):
+        raise InvalidInput("root_path", text, "expected a path such as /director-jobs")
+    return text
+
+
+@root.command("serve")
+@click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT.")
+@click.option("--tls-cert", metavar="FILE", help="Serve HTTPS with this certificate (PEM).")
+@click.option("--tls-key", metavar="FILE", help="The certificate's private key (PEM).")
+@click.option(
+    "--root-path", default="", metavar="/PREFIX", help="The path prefix a reverse proxy adds."
+)
+@pass_app
+def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root_path: str) -> None:
+    """Serve the HTTP API under /api/v1 (docs at /api/v1/docs) on the jobs' database.
+
+    It runs beside the runner (`director jobs run --forever`), not instead of it. Make
+    tokens with `director tokens add`.
+
+    \b
+    Examples:
+      director serve
+      director serve --listen 0.0.0.0:8470 --tls-cert api.pem --tls-key api.key
+    """
+    where = parse_listen(listen)
+    tls = _tls_files(tls_cert, tls_key)
+    prefix = _root_path(root_path)
+    app.raise_log_level("info", asked=False)
+    database = app.database  # connects and migrates first: a bad URL fails here, exit 78
+
+    from director_jobs.api.context import ApiContext  # the web stack: this command only
+    from director_jobs.api.server import serve as run_server
+
+    scheme = "https" if tls else "http"
+    log.info("serving the API on %s://%s:%d%s/api/v1", scheme, where.url_host, where.port, prefix)
+    context = ApiContext(app.settings, database, app.clock)
+    if not run_server(context, where.host, where.port, prefix, tls):
+        raise ConfigError(f"listen: cannot listen on {listen!r} (see the error above)")
