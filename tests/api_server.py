@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ class ApiServer:
         """The server's base URL (without /api/v1)."""
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
-    def start(self, verify: str | bool = True) -> ApiServer:
+    def start(self, verify: ssl.SSLContext | bool = True) -> ApiServer:
         """Start and wait until /api/v1/health answers (a port taken meanwhile: retry)."""
         for _ in range(3):
             self.port = free_port()
@@ -46,9 +47,10 @@ class ApiServer:
                 )
             if self._wait_ready(verify):
                 return self
+            self.stop()
         raise AssertionError(f"director serve did not start:\n{self.log()}")
 
-    def _wait_ready(self, verify: str | bool) -> bool:
+    def _wait_ready(self, verify: ssl.SSLContext | bool) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:

@@ -22,6 +22,10 @@ from director_jobs.daemon import DaemonOptions
 CONTRIB = REPO / "contrib"
 UNIT = CONTRIB / "systemd" / "director-jobs.service"
 ONESHOT = CONTRIB / "systemd" / "director-jobs-oneshot.service"
+API = CONTRIB / "systemd" / "director-jobs-api.service"
+# The API unit's hardening differs from the runner's only here: it starts no jobs, so it
+# needs no delegated cgroup subtree; its log lines carry their own identifier; its own guide.
+API_OWN = {"Delegate", "ProtectControlGroups", "SyslogIdentifier", "Documentation"}
 SHIPPED_PREFIX = "/opt/director-jobs/.venv"
 SHIPPED_BINARY = f"{SHIPPED_PREFIX}/bin/director"
 # The `director` console script of the interpreter that runs the tests (the project venv).
@@ -99,6 +103,7 @@ def unit_with_exec_start(text: str, binary: Path | str, extra_args: str = "") ->
         ("director-jobs.service",),
         ("director-jobs-oneshot.service",),
         ("director-jobs-oneshot.timer", "director-jobs-oneshot.service"),  # the timer's unit too
+        ("director-jobs-api.service",),
     ],
 )
 def test_units_pass_systemd_analyze_verify(
@@ -169,7 +174,7 @@ def test_unit_matches_the_daemon(sqlite_url: str) -> None:
     assert "/nonexistent/director-jobs.toml" in result.stderr
 
 
-@pytest.mark.parametrize("unit", [UNIT, ONESHOT], ids=lambda p: p.name)
+@pytest.mark.parametrize("unit", [UNIT, ONESHOT, API], ids=lambda p: p.name)
 def test_units_are_hardened(unit: Path) -> None:
     """`systemd-analyze security` rates each service 2.0 or better ("OK" or "SAFE")."""
     analyze = shutil.which("systemd-analyze")
@@ -201,6 +206,38 @@ def test_both_services_share_one_hardening() -> None:
         assert ("Service", wanted) in daemon, wanted
 
 
+def test_the_api_is_hardened_like_the_runner_but_for_cgroups() -> None:
+    daemon, api = (
+        {
+            key: value
+            for key, value in unit_settings(p.read_text()).items()
+            if key[1] not in OWN_SETTINGS | API_OWN
+        }
+        for p in (UNIT, API)
+    )
+    assert daemon == api
+    settings = unit_settings(API.read_text())
+    assert settings[("Service", "ProtectControlGroups")] == ["yes"]
+    assert ("Service", "Delegate") not in settings
+
+
+def test_api_unit_matches_director_serve(sqlite_url: str) -> None:
+    """Type=notify (serve sends READY=1), clean-stop and no-restart codes, ExecStart works."""
+    settings = unit_settings(API.read_text())
+    assert settings[("Service", "Type")] == ["notify"]
+    assert settings[("Service", "SuccessExitStatus")] == ["143"]  # uvicorn re-raises SIGTERM
+    assert settings[("Service", "RestartPreventExitStatus")] == [
+        f"{exit_codes.USAGE} {exit_codes.CONFIG}"
+    ]
+    [exec_start] = settings[("Service", "ExecStart")]
+    argv = exec_start.split()
+    assert argv[0] == SHIPPED_BINARY and argv[1] == "serve"
+    result = run_director(
+        sqlite_url, "--config", "/nonexistent/director-jobs.toml", *argv[1:], timeout=30
+    )
+    assert result.returncode == exit_codes.CONFIG, result.stderr
+
+
 def test_the_daemon_and_the_one_shot_service_conflict() -> None:
     assert "director-jobs.service" in unit_settings(ONESHOT.read_text())[("Unit", "Conflicts")][0]
     assert unit_settings(UNIT.read_text())[("Unit", "Conflicts")][0].split() == [
@@ -211,7 +248,7 @@ def test_the_daemon_and_the_one_shot_service_conflict() -> None:
 
 def test_documentation_names_what_pip_installs(installed_prefix: Path) -> None:
     """Each Documentation= entry exists after `pip install` into /opt/director-jobs/.venv."""
-    for unit in (UNIT, ONESHOT):
+    for unit in (UNIT, ONESHOT, API):
         [documentation] = unit_settings(unit.read_text())[("Unit", "Documentation")]
         for entry in documentation.split():
             if entry.startswith("man:"):

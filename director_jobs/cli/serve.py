@@ -71,7 +71,9 @@ def _root_path(text: str) -> str:
 
 
 @root.command("serve")
-@click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT.")
+@click.option(
+    "--listen", default=DEFAULT_LISTEN, show_default=True, metavar="HOST:PORT", help="Address."
+)
 @click.option("--tls-cert", metavar="FILE", help="Serve HTTPS with this certificate (PEM).")
 @click.option("--tls-key", metavar="FILE", help="The certificate's private key (PEM).")
 @click.option(

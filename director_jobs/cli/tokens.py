@@ -46,9 +46,11 @@ def tokens() -> None:
 def add(app: App, name: str, role: str, expires: str | None) -> None:
     """Create a token and print its secret (the only time it is shown) on stdout.
 
+    In a script: TOKEN=$(director tokens add ci --role operator).
+
     \b
     Examples:
-      TOKEN=$(director tokens add grafana --role viewer --expires 90d)
+      director tokens add grafana --role viewer --expires 90d
       director tokens add ci --role operator
     """
     secret = _service(app).add(name, role, expires, getpass.getuser())
@@ -60,7 +62,13 @@ def add(app: App, name: str, role: str, expires: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def list_tokens(app: App, as_json: bool) -> None:
-    """List the tokens (never their secrets)."""
+    """List the tokens (never their secrets): role, state, who made them, last use.
+
+    \b
+    Examples:
+      director tokens list
+      director tokens list --json
+    """
     records = _service(app).all()
     if as_json:
         print_json(
@@ -101,6 +109,11 @@ def list_tokens(app: App, as_json: bool) -> None:
 @click.argument("name")
 @pass_app
 def revoke(app: App, name: str) -> None:
-    """Revoke a token at once: requests with it get 401 from then on."""
+    """Revoke a token at once: requests with it get 401 from then on.
+
+    \b
+    Examples:
+      director tokens revoke grafana
+    """
     _service(app).revoke(name)
     click.echo(f"token {name!r} revoked")
