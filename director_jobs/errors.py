@@ -45,3 +45,7 @@ class Unauthorized(DirectorJobsError):
 
 class Forbidden(DirectorJobsError):
     """The caller's role does not allow what it asked for."""
+
+
+class NotRunning(DirectorJobsError):
+    """A stop was asked for a job or run that is not running."""

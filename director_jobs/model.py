@@ -102,6 +102,7 @@ class Run:
     error: str | None
     output: str
     runner: str | None
+    stopped_by: str | None = None  # who asked for the stop (`cli:root`, `api:ci`)
 
 
 @dataclass(frozen=True)

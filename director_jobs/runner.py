@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
 from director_jobs.cluster.registry import Registration
+from director_jobs.cluster.stop_requests import StopRequestWatch
 from director_jobs.db.database import Database
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
@@ -74,6 +75,12 @@ class CurrentRun:
     job_name: str
     run_id: int
     started_monotonic: float
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> None:
+    """Call two hooks in turn (the daemon's heartbeat, then the stop-request look)."""
+    first()
+    second()
 
 
 def _nothing() -> None:
@@ -306,8 +313,9 @@ class Runner:
         output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
         self.current = CurrentRun(job.name, run_id, started_monotonic)
+        stop_watch = StopRequestWatch(self.database, run_id, self.cancel_current)
         try:
-            outcome = self._attempt(job, run_id, output)
+            outcome = self._attempt(job, run_id, output, stop_watch)
         except Exception as exc:  # our own bug while running one job must not stop the runner
             log.exception("run %d of %s failed inside the runner", run_id, job.name, extra=extra)
             outcome = Outcome(RunStatus.ERROR, None, f"runner error: {type(exc).__name__}: {exc}")
@@ -317,6 +325,9 @@ class Runner:
             # still stops it (and no pass starts another once a stop was asked for).
             if not self.stop_requested.is_set():
                 self.cancel_current.clear()
+        if outcome.status is RunStatus.STOPPED and stop_watch.stopped_by is not None:
+            outcome = dataclasses.replace(outcome, error=f"stopped by {stop_watch.stopped_by}")
+            log.warning("run %d of %s stopped by %s", run_id, job.name, stop_watch.stopped_by)
         finished = FinishedRun(
             job,
             run_id,
@@ -405,7 +416,9 @@ class Runner:
             self._unrecorded.pop(0)
             log.info("stored a run result that was kept during a database outage")
 
-    def _attempt(self, job: Job, run_id: int, output: OutputTail) -> Outcome:
+    def _attempt(
+        self, job: Job, run_id: int, output: OutputTail, stop_watch: StopRequestWatch
+    ) -> Outcome:
         """Resolve the type, validate the stored parameters, run it; never raises."""
         logger = RunLogAdapter(
             logging.getLogger(f"director_jobs.job.{job.spec.type}"),
@@ -434,7 +447,7 @@ class Runner:
             timeout=job.spec.timeout,
             cancel=self.cancel_current,
             database_url=self.database.url,
-            heartbeat=self.heartbeat,
+            heartbeat=functools.partial(_both, self.heartbeat, stop_watch.look),
             memory_limit=job.spec.memory_limit,
             on_process=functools.partial(self._note_process, run_id, cgroup),
             cgroup=None if in_child else cgroup,

@@ -40,7 +40,7 @@ class ApiContext:
 
     def runs(self) -> RunService:
         """The run history."""
-        return RunService(self.database)
+        return RunService(self.database, self.clock)
 
     def status(self) -> StatusService:
         """Health and runners."""

@@ -20,6 +20,7 @@ from director_jobs.errors import (
     InvalidInput,
     JobAlreadyRunning,
     NotFound,
+    NotRunning,
     Unauthorized,
 )
 from director_jobs.secrets import MASK, is_secret_key
@@ -46,6 +47,7 @@ _STATUS = [
     (NotFound, 404, "NOT_FOUND"),
     (JobAlreadyRunning, 409, "JOB_ALREADY_RUNNING"),
     (AlreadyExists, 409, "ALREADY_EXISTS"),
+    (NotRunning, 409, "NOT_RUNNING"),
     (Throttled, 429, "TOO_MANY_REQUESTS"),
     (Unauthorized, 401, "UNAUTHORIZED"),
     (Forbidden, 403, "FORBIDDEN"),

@@ -577,6 +577,51 @@ def trigger(app: App, name: str) -> None:
         )
 
 
+@jobs.command("stop")
+@click.argument("name")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default="30s",
+    show_default=True,
+    metavar="DURATION",
+    help="How long to wait for the runner to confirm; 0: do not wait.",
+)
+@pass_app
+def stop(app: App, name: str, wait_seconds: str) -> None:
+    """Stop the job's run in progress, from any shell on any host of its database.
+
+    The runner that holds the run kills the job (its cgroup or process tree) within
+    about a second and records the run `stopped`, with who stopped it.
+
+    \b
+    Examples:
+      director jobs stop import-cmdb
+      director jobs stop import-cmdb --wait 0
+    """
+    import getpass
+    import time
+
+    from director_jobs.services.runs import RunService
+
+    patience = parse_duration(wait_seconds, "wait", allow_zero=True)
+    service = RunService(app.database, app.clock)
+    run = service.stop_job(name, f"cli:{getpass.getuser()}")
+    click.echo(f"asked runner {run.runner} to stop run {run.id} of {name}")
+    deadline = time.monotonic() + patience
+    while patience and time.monotonic() < deadline:
+        run = service.get(run.id)
+        if run.status is not RunStatus.RUNNING:
+            click.echo(f"run {run.id} of {name}: {run.status.value} ({run.error})")
+            return
+        time.sleep(0.1)
+    if patience:
+        raise DirectorJobsError(
+            f"job: run {run.id} of {name!r} still runs after {wait_seconds}; is its runner "
+            f"{run.runner} alive? (director status)"
+        )
+
+
 # -- inspecting -------------------------------------------------------------------------------
 
 
@@ -678,7 +723,7 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
     """
     from director_jobs.services.runs import RunService
 
-    runs = RunService(app.database).history(name, limit)
+    runs = RunService(app.database, app.clock).history(name, limit)
     if as_json:
         print_json([run_json(r, with_output=with_output) for r in runs])
         return

@@ -32,6 +32,7 @@ def run_from_row(row: Row[Any]) -> Run:
         error=m["error"],
         output=m["output"] or "",
         runner=m["runner"],
+        stopped_by=m["stopped_by"],
     )
 
 
@@ -157,6 +158,52 @@ class RunRepository:
                 )
                 for r in connection.execute(query)
             ]
+
+    def running_of(self, job_name: str) -> Run | None:
+        """The run of `job_name` in progress, if any."""
+        query = (
+            select(runs)
+            .where(runs.c.job_name == job_name, runs.c.status == RunStatus.RUNNING.value)
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return run_from_row(row) if row else None
+
+    def request_stop(self, run_id: int, by: str, at: datetime) -> bool:
+        """Ask the runner holding the run to stop it; False when it is not running.
+
+        A second request while the first is pending keeps the first requester.
+        """
+        with self.engine.begin() as connection:
+            asked = connection.execute(
+                update(runs)
+                .where(
+                    runs.c.id == run_id,
+                    runs.c.status == RunStatus.RUNNING.value,
+                    runs.c.stop_requested_at.is_(None),
+                )
+                .values(stop_requested_at=at, stopped_by=by)
+            ).rowcount
+            if asked:
+                return True
+            pending = connection.execute(
+                select(runs.c.id).where(
+                    runs.c.id == run_id,
+                    runs.c.status == RunStatus.RUNNING.value,
+                    runs.c.stop_requested_at.is_not(None),
+                )
+            ).first()
+            return pending is not None
+
+    def stop_requested_by(self, run_id: int) -> str | None:
+        """Who asked to stop this run, if anyone did (the runner polls this while it runs)."""
+        query = select(runs.c.stopped_by).where(
+            runs.c.id == run_id, runs.c.stop_requested_at.is_not(None)
+        )
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
 
     def set_job_process(
         self, run_id: int, pid: int, started: float | None, cgroups: list[str]

@@ -92,6 +92,10 @@ runs = Table(
     # The job's cgroup folders, one a line (none with process groups): killed and removed
     # by the next runner on the host when this run's runner died.
     Column("job_cgroups", Text, nullable=True),
+    # A stop asked for from outside (`jobs stop`, the API): the runner holding the run
+    # looks for it while the job runs, kills the job and records it stopped by whom.
+    Column("stop_requested_at", UTCDateTime, nullable=True),
+    Column("stopped_by", String(255), nullable=True),
     Index("ix_runs_job_name_id", "job_name", "id"),
     Index("ix_runs_status", "status"),
 )

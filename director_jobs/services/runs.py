@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from director_jobs.clock import Clock
 from director_jobs.db.database import Database
-from director_jobs.errors import InvalidInput, NotFound
+from director_jobs.errors import InvalidInput, NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
 
 # A page holds at most this many runs: enough for a screen, small enough to stay fast.
@@ -33,10 +34,34 @@ class RunPage:
 
 
 class RunService:
-    """Reads of the run history; nothing here writes."""
+    """Reads of the run history, and stop requests for runs in progress."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
+        self.clock = clock
+
+    def stop(self, run_id: int, by: str) -> Run:
+        """Ask the runner that holds the run to kill its job and record it stopped by `by`.
+
+        The runner looks for requests while the job runs (every half second) and kills
+        the job's cgroup or process tree; this returns once the request is stored.
+        """
+        run = self.get(run_id)
+        if not self._request(run, by):
+            state = run.status.value
+            raise NotRunning(f"run: {run_id} of {run.job_name!r} is {state}, not running")
+        return self.get(run_id)
+
+    def stop_job(self, name: str, by: str) -> Run:
+        """Stop the run of job `name` in progress (see `stop`)."""
+        self.database.jobs.get(name)  # an unknown name is NotFound, not "not running"
+        run = self.database.runs.running_of(name)
+        if run is None or not self._request(run, by):
+            raise NotRunning(f"job: {name!r} is not running")
+        return self.get(run.id)
+
+    def _request(self, run: Run, by: str) -> bool:
+        return self.database.runs.request_stop(run.id, by, self.clock.now())
 
     def get(self, run_id: int) -> Run:
         """One run by id (NotFound names it)."""

@@ -70,6 +70,7 @@ def run_json(run: Run, *, with_output: bool = False) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "error": run.error,
         "runner": run.runner,
+        "stopped_by": run.stopped_by,
     }
     if with_output:
         data["output"] = run.output

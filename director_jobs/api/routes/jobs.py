@@ -11,7 +11,7 @@ from director_jobs.api.auth import operator, viewer
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.routes import params
 from director_jobs.services.jobs import JobFilter
-from director_jobs.services.shapes import detail_json, overview_json
+from director_jobs.services.shapes import detail_json, overview_json, run_json
 from director_jobs.services.tokens import Caller
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -53,6 +53,17 @@ def trigger_job(
     job = service.trigger(params.name(name), queue=queue)
     body = {"job": overview_json(service.view(job.name)), "queued": job.claimed_by is not None}
     return JSONResponse(body, status_code=202)
+
+
+@router.post("/{name}/stop", status_code=202)
+def stop_job(
+    name: str,
+    api: ApiContext = Depends(context),  # noqa: B008
+    caller: Caller = Depends(operator),  # noqa: B008
+) -> JSONResponse:
+    """Ask the runner holding the job's run to kill it (202); 409 when it is not running."""
+    run = api.runs().stop_job(params.name(name), f"api:{caller.name}")
+    return JSONResponse({"run": run_json(run), "stop_requested": True}, status_code=202)
 
 
 @router.post("/{name}/enable")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
-from director_jobs.api.auth import viewer
+from director_jobs.api.auth import operator, viewer
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.routes import params
 from director_jobs.services.runs import MAX_PAGE, RunQuery
@@ -46,6 +47,17 @@ def show_run(
 ) -> dict[str, Any]:
     """One run."""
     return run_json(api.runs().get(run_id))
+
+
+@router.post("/{run_id}/stop", status_code=202)
+def stop_run(
+    run_id: int,
+    api: ApiContext = Depends(context),  # noqa: B008
+    caller: Caller = Depends(operator),  # noqa: B008
+) -> JSONResponse:
+    """Ask the runner holding the run to kill its job (202); 409 when it is not running."""
+    run = api.runs().stop(run_id, f"api:{caller.name}")
+    return JSONResponse({"run": run_json(run), "stop_requested": True}, status_code=202)
 
 
 @router.get("/{run_id}/log")
