@@ -291,7 +291,8 @@ class Runner:
             now=started,
             trigger=trigger,
             attempt=attempt,
-            scheduled_for=job.next_due_at if trigger is not Trigger.MANUAL else None,
+            # A queued trigger's due time is when it was asked for; `jobs run NAME` has none.
+            scheduled_for=job.next_due_at if trigger is not Trigger.MANUAL or require_due else None,
             require_due=require_due,
             also=(lambda c: self._record_skipped(c, job, started))
             if trigger is Trigger.SCHEDULE

@@ -133,6 +133,13 @@ def _runner(app: App, *, forever: bool = False) -> Any:
     metavar="DURATION",
     help="--forever: exit 0 (for a restart) after running this long (e.g. 1d); 0 = off.",
 )
+@click.option(
+    "--look-every",
+    default="1.5s",
+    show_default=True,
+    metavar="DURATION",
+    help="--forever: look for triggered and changed jobs this often besides wake-ups.",
+)
 @log_options
 @pass_app
 def run(
@@ -146,6 +153,7 @@ def run(
     max_memory_growth: float,
     max_memory: float,
     max_lifetime: str,
+    look_every: str,
 ) -> None:
     """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever).
 
@@ -162,7 +170,9 @@ def run(
     if force and not names:
         raise click.UsageError("--force needs job names: it is for one manual run")
     if forever:
-        options = _daemon_options(stop_timeout, max_memory_growth, max_memory, max_lifetime)
+        options = _daemon_options(
+            stop_timeout, max_memory_growth, max_memory, max_lifetime, look_every
+        )
         raise SystemExit(_run_forever(app, options))
     from director_jobs.runner import PassReport, stopped_by_signals
 
@@ -195,7 +205,11 @@ def run(
 
 
 def _daemon_options(
-    stop_timeout: str, max_memory_growth: float, max_memory: float, max_lifetime: str
+    stop_timeout: str,
+    max_memory_growth: float,
+    max_memory: float,
+    max_lifetime: str,
+    look_every: str,
 ) -> Any:
     """Validate the --forever options."""
     from director_jobs.daemon import DaemonOptions
@@ -209,6 +223,7 @@ def _daemon_options(
         max_memory_growth_mib=max_memory_growth or None,
         max_memory_mib=max_memory or None,
         max_lifetime_seconds=lifetime or None,
+        look_seconds=parse_duration(look_every, "look-every"),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from director_jobs.clock import Clock
+from director_jobs.cluster.wakeups import send_wakeup
 from director_jobs.db.database import Database
 from director_jobs.errors import (
     DirectorJobsError,
@@ -240,7 +241,9 @@ class JobService:
         """Validate and store a new job."""
         spec = self.validate(spec)
         now = self.clock.now()
-        return self.database.jobs.add(spec, now, first_due(self.schedule(spec), now))
+        job = self.database.jobs.add(spec, now, first_due(self.schedule(spec), now))
+        send_wakeup(self.database.engine)  # a waiting daemon looks at its due time now
+        return job
 
     def update(self, name: str, **changes: Any) -> Job:
         """Change fields of a job; the next due time follows a changed schedule."""
@@ -249,6 +252,7 @@ class JobService:
         now = self.clock.now()
         with self.database.engine.begin() as connection:
             self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+        send_wakeup(self.database.engine)
         return self.database.jobs.get(name)
 
     def _next_due(self, job: Job, spec: JobSpec, now: datetime) -> datetime | None:
@@ -299,7 +303,9 @@ class JobService:
 
     def set_disabled(self, name: str, disabled: bool) -> Job:
         """Disable a job (a running attempt finishes) or enable it again."""
-        return self.database.jobs.set_disabled(name, disabled, self.clock.now())
+        job = self.database.jobs.set_disabled(name, disabled, self.clock.now())
+        send_wakeup(self.database.engine)
+        return job
 
     def trigger(self, name: str, *, queue: bool = False) -> Job:
         """Ask for a run now: due at once with the manual trigger, ignoring its time period.
@@ -319,7 +325,9 @@ class JobService:
                 f"job: {name!r} is running on {job.claimed_by}; it can be queued to run "
                 "once more after this run"
             )
-        return self.database.jobs.request_run(name, self.clock.now())
+        job = self.database.jobs.request_run(name, self.clock.now())
+        send_wakeup(self.database.engine)  # after the commit: the daemon starts it at once
+        return job
 
     def next_start(self, job: Job) -> datetime | None:
         """When a runner will next start `job`: its due time moved into its time period.
@@ -424,6 +432,8 @@ class JobService:
                 report.timeperiods.deleted = self.periods.prune_in(connection, keep=known_periods)
             if dry_run:
                 connection.rollback()
+        if not dry_run:
+            send_wakeup(self.database.engine)
         return report
 
     def _apply_jobs(
