@@ -45,7 +45,12 @@ class ApiServer:
                     stdout=log,
                     stderr=log,
                 )
-            if self._wait_ready(verify):
+            try:
+                ready = self._wait_ready(verify)
+            except BaseException:  # never leave a server behind
+                self.stop()
+                raise
+            if ready:
                 return self
             self.stop()
         raise AssertionError(f"director serve did not start:\n{self.log()}")

@@ -32,10 +32,15 @@ class ApiContext:
         """Time periods, read fresh for this request."""
         return PeriodService(self.database, self.clock, self.settings.timezone)
 
-    def jobs(self) -> JobService:
-        """Job definitions, views and triggers."""
+    def jobs(self, actor: str = "api:anonymous") -> JobService:
+        """Job definitions, views and triggers; changes logged as made by `actor`."""
         return JobService(
-            self.database, self.registry, self.clock, self.settings.timezone, self.periods()
+            self.database,
+            self.registry,
+            self.clock,
+            self.settings.timezone,
+            self.periods(),
+            actor=actor,
         )
 
     def runs(self) -> RunService:

@@ -64,7 +64,7 @@ def apply(app: App, file: Path, prune: bool, dry_run: bool, as_json: bool) -> No
       director apply jobs.toml --prune
     """
     data = load_file(file)
-    report = _service(app).apply(
+    report = _service(app, actor=f"apply:{file}").apply(
         parse_jobs(data),
         periods=parse_periods(data),
         sources=parse_sources(data),

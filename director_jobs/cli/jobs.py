@@ -52,11 +52,20 @@ def jobs() -> None:
     """Define, inspect and run jobs."""
 
 
-def _service(app: App) -> Any:
-    """The job service (imported lazily: `jobs run` does not need it)."""
+def _service(app: App, actor: str | None = None) -> Any:
+    """The job service (imported lazily: `jobs run` does not need it); changes are logged
+    as made by `actor`, by default this Unix user."""
+    from director_jobs.services.activity import unix_actor
     from director_jobs.services.jobs import JobService
 
-    return JobService(app.database, app.registry, app.clock, app.settings.timezone, _periods(app))
+    return JobService(
+        app.database,
+        app.registry,
+        app.clock,
+        app.settings.timezone,
+        _periods(app),
+        actor=actor or unix_actor(),
+    )
 
 
 def _periods(app: App) -> Any:

@@ -54,6 +54,7 @@ COMMAND_MODULES = {
     "manpage": "director_jobs.cli.manpage",
     "status": "director_jobs.cli.status",
     "tokens": "director_jobs.cli.tokens",
+    "activity": "director_jobs.cli.activity",
     "serve": "director_jobs.cli.serve",
 }
 

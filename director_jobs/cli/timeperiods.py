@@ -13,6 +13,7 @@ from director_jobs.cli.render import local, print_json, table
 from director_jobs.cli.root import root
 from director_jobs.errors import InvalidInput
 from director_jobs.model import PeriodSpec
+from director_jobs.services.activity import unix_actor
 from director_jobs.services.periods import PeriodService, parse_range_option
 from director_jobs.services.shapes import iso, period_json
 from director_jobs.validation import zone
@@ -21,7 +22,7 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 
 
 def _service(app: App) -> PeriodService:
-    return PeriodService(app.database, app.clock, app.settings.timezone)
+    return PeriodService(app.database, app.clock, app.settings.timezone, actor=unix_actor())
 
 
 def _zone_of(app: App, spec: PeriodSpec) -> str:

@@ -10,6 +10,7 @@ from director_jobs.cli.app import App
 from director_jobs.cli.render import local, print_json, table
 from director_jobs.cli.root import root
 from director_jobs.db.tokens_repo import TokenRecord
+from director_jobs.services.activity import unix_actor
 from director_jobs.services.shapes import iso
 from director_jobs.services.tokens import ROLES, TokenService
 
@@ -17,7 +18,7 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 
 
 def _service(app: App) -> TokenService:
-    return TokenService(app.database, app.clock)
+    return TokenService(app.database, app.clock, actor=unix_actor())
 
 
 def _state(app: App, record: TokenRecord) -> str:

@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from director_jobs.db.activity_repo import ActivityRepository
 from director_jobs.db.engine import build_engine, safe_url
 from director_jobs.db.failures import first_line
 from director_jobs.db.jobs_repo import JobRepository
@@ -31,6 +32,7 @@ class Database:
         self.periods = PeriodRepository(self.engine)
         self.runners = RunnerRepository(self.engine)
         self.tokens = TokenRepository(self.engine)
+        self.activity = ActivityRepository(self.engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:

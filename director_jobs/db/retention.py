@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, sele
 from sqlalchemy.engine import Connection, Engine
 
 from director_jobs.db.schema import (
+    activity,
     deployments,
     import_rows,
     import_run_rows,
@@ -27,6 +28,7 @@ class Policy:
     keep_runs_per_job: int = 100
     keep_import_runs: int = 5
     keep_deployments: int = 50
+    keep_activity_days: float = 365
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,14 @@ class Removed:
     import_runs: int
     import_rows: int
     deployments: int
+    activity: int = 0
 
     def summary(self) -> str:
         """One line for the log and the run record."""
         return (
             f"removed {self.runs} runs, {self.sync_runs} sync runs, {self.import_runs} import "
-            f"runs, {self.import_rows} unused import rows, {self.deployments} deployments"
+            f"runs, {self.import_rows} unused import rows, {self.deployments} deployments, "
+            f"{self.activity} activity log entries"
         )
 
 
@@ -57,6 +61,11 @@ def purge(engine: Engine, policy: Policy, now: datetime) -> Removed:
             import_runs=_purge_import_runs(connection, policy.keep_import_runs),
             import_rows=_purge_unused_rows(connection),
             deployments=_purge_deployments(connection, policy.keep_deployments),
+            activity=_delete(
+                connection,
+                activity,
+                activity.c.at < now - timedelta(days=policy.keep_activity_days),
+            ),
         )
     return removed
 

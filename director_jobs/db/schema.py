@@ -284,3 +284,19 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("last_used_at", UTCDateTime, nullable=True),
 )
+
+# Who changed what, when: every change to definitions and tokens, every manual trigger and
+# stop, from the CLI, `apply` or the API. Definitions are stored with secrets masked.
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(255), nullable=False),  # cli:USER, apply:FILE, api:TOKEN
+    Column("action", String(16), nullable=False),  # created, updated, deleted, triggered, …
+    Column("kind", String(32), nullable=False),  # job, timeperiod, import_source, sync_rule, …
+    Column("name", String(255), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Index("ix_activity_at", "at"),
+)

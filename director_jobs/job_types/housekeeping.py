@@ -26,17 +26,22 @@ class HousekeepingJob(JobType):
             "Deployments kept (plus each target's last good one).",
             default=50,
         ),
+        Parameter(
+            "keep_activity_days",
+            (int, float),
+            "Remove activity log entries older than this.",
+            default=365,
+        ),
         Parameter("vacuum", (bool,), "VACUUM afterwards (SQLite only).", default=True),
     )
 
     def check(self, params: dict[str, Any]) -> None:
         """All limits must be sensible numbers."""
-        if not 0 < params["keep_runs_days"] <= MAX_KEEP_DAYS:
-            raise InvalidInput(
-                "parameters.keep_runs_days",
-                params["keep_runs_days"],
-                f"expected days > 0 and <= {MAX_KEEP_DAYS}",
-            )
+        for days in ("keep_runs_days", "keep_activity_days"):
+            if not 0 < params[days] <= MAX_KEEP_DAYS:
+                raise InvalidInput(
+                    f"parameters.{days}", params[days], f"expected days > 0 and <= {MAX_KEEP_DAYS}"
+                )
         for key, minimum in (
             ("keep_runs_per_job", 1),
             ("keep_import_runs", 1),
@@ -63,6 +68,7 @@ class HousekeepingJob(JobType):
                     keep_runs_per_job=params["keep_runs_per_job"],
                     keep_import_runs=params["keep_import_runs"],
                     keep_deployments=params["keep_deployments"],
+                    keep_activity_days=params["keep_activity_days"],
                 ),
                 context.clock.now(),
             )

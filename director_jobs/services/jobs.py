@@ -27,6 +27,7 @@ from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
 from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, Trigger
 from director_jobs.schedule import Schedule, first_due, schedule_of
+from director_jobs.services.activity import ActivityLog, definition, snapshot
 from director_jobs.services.periods import PeriodService
 from director_jobs.sync.service import SyncService
 from director_jobs.sync.spec import RuleSpec
@@ -132,12 +133,16 @@ class JobService:
         clock: Clock,
         default_timezone: str,
         periods: PeriodService | None = None,
+        *,
+        actor: str = "system",
     ) -> None:
         self.database = database
         self.registry = registry
         self.clock = clock
         self.default_timezone = default_timezone
         self.periods = periods
+        # Who the activity log names for this service's changes (cli:USER, api:TOKEN, …).
+        self.activity = ActivityLog(database, clock, actor)
 
     def validate(self, spec: JobSpec, known: KnownNames | None = None) -> JobSpec:
         """Check every field of `spec`; raise InvalidInput (or UnknownJobType) naming it.
@@ -242,6 +247,7 @@ class JobService:
         spec = self.validate(spec)
         now = self.clock.now()
         job = self.database.jobs.add(spec, now, first_due(self.schedule(spec), now))
+        self.activity.note("created", "job", spec.name, after=definition(spec))
         send_wakeup(self.database.engine)  # a waiting daemon looks at its due time now
         return job
 
@@ -252,6 +258,15 @@ class JobService:
         now = self.clock.now()
         with self.database.engine.begin() as connection:
             self.database.jobs.replace(connection, job, spec, now, self._next_due(job, spec, now))
+            if spec != job.spec:
+                self.activity.note(
+                    "updated",
+                    "job",
+                    name,
+                    before=definition(job.spec),
+                    after=definition(spec),
+                    connection=connection,
+                )
         send_wakeup(self.database.engine)
         return self.database.jobs.get(name)
 
@@ -269,7 +284,9 @@ class JobService:
 
     def delete(self, name: str) -> None:
         """Delete a job (refused while it runs)."""
+        before = self.database.jobs.get(name).spec
         self.database.jobs.delete(name)
+        self.activity.note("deleted", "job", name, before=definition(before))
 
     def get(self, name: str) -> Job:
         """One job by name (NotFound names it)."""
@@ -303,7 +320,13 @@ class JobService:
 
     def set_disabled(self, name: str, disabled: bool) -> Job:
         """Disable a job (a running attempt finishes) or enable it again."""
+        was = self.database.jobs.get(name).spec.disabled
         job = self.database.jobs.set_disabled(name, disabled, self.clock.now())
+        if was != disabled:
+            action = "disabled" if disabled else "enabled"
+            self.activity.note(
+                action, "job", name, before={"disabled": was}, after={"disabled": disabled}
+            )
         send_wakeup(self.database.engine)
         return job
 
@@ -326,6 +349,8 @@ class JobService:
                 "once more after this run"
             )
         job = self.database.jobs.request_run(name, self.clock.now())
+        queued_behind = job.claimed_by if queue else None
+        self.activity.note("triggered", "job", name, after={"queued_behind": queued_behind})
         send_wakeup(self.database.engine)  # after the commit: the daemon starts it at once
         return job
 
@@ -401,6 +426,7 @@ class JobService:
         imports = ImportService(self.database.engine, self.clock)
         sync = SyncService(self.database.engine, self.clock)
         with self.database.engine.begin() as connection:
+            before = snapshot(self.database, connection)
             known_periods = self._apply_periods(connection, periods, prune, now, report)
             if sources:
                 changes = report.imports
@@ -432,6 +458,8 @@ class JobService:
                 report.timeperiods.deleted = self.periods.prune_in(connection, keep=known_periods)
             if dry_run:
                 connection.rollback()
+            else:
+                self.activity.differences(before, snapshot(self.database, connection), connection)
         if not dry_run:
             send_wakeup(self.database.engine)
         return report

@@ -13,6 +13,7 @@ from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, NotFound
 from director_jobs.model import PeriodSpec
 from director_jobs.periods import PeriodDefinition, TimePeriod, resolve_periods
+from director_jobs.services.activity import ActivityLog, definition
 from director_jobs.upsert import upsert_by_name
 from director_jobs.validation import refuse_unstorable, validate_name
 
@@ -43,10 +44,13 @@ def parse_range_option(text: str) -> tuple[str, str]:
 class PeriodService:
     """The operations behind `timeperiods …`; also the runner's PeriodSource."""
 
-    def __init__(self, database: Database, clock: Clock, default_timezone: str) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, default_timezone: str, *, actor: str = "system"
+    ) -> None:
         self.database = database
         self.clock = clock
         self.default_timezone = default_timezone
+        self.activity = ActivityLog(database, clock, actor)
         self._resolved: dict[str, TimePeriod] | None = None
 
     # -- PeriodSource ----------------------------------------------------------------
@@ -101,6 +105,9 @@ class PeriodService:
         resolved = self.resolve([*existing, spec])
         with self.database.engine.begin() as connection:
             self.database.periods.insert(connection, spec, self.clock.now())
+            self.activity.note(
+                "created", "timeperiod", spec.name, after=definition(spec), connection=connection
+            )
         return resolved[spec.name]
 
     def delete(self, name: str) -> None:
@@ -120,6 +127,10 @@ class PeriodService:
                     "timeperiod", name, f"included or excluded by: {', '.join(referrers)}"
                 )
             self.database.periods.delete_in(connection, name)
+            before = next(p for p in specs if p.name == name)
+            self.activity.note(
+                "deleted", "timeperiod", name, before=definition(before), connection=connection
+            )
 
     def apply_in(
         self, connection: Connection, specs: Sequence[PeriodSpec], now: datetime

@@ -9,6 +9,7 @@ from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import InvalidInput, NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
+from director_jobs.services.activity import ActivityLog
 
 # A page holds at most this many runs: enough for a screen, small enough to stay fast.
 MAX_PAGE = 1000
@@ -61,7 +62,11 @@ class RunService:
         return self.get(run.id)
 
     def _request(self, run: Run, by: str) -> bool:
-        return self.database.runs.request_stop(run.id, by, self.clock.now())
+        asked = self.database.runs.request_stop(run.id, by, self.clock.now())
+        if asked:
+            log = ActivityLog(self.database, self.clock, by)
+            log.note("stopped", "run", str(run.id), after={"job": run.job_name})
+        return asked
 
     def get(self, run_id: int) -> Run:
         """One run by id (NotFound names it)."""

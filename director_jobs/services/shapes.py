@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from director_jobs.db.activity_repo import ActivityEntry
 from director_jobs.model import Job, PeriodSpec, Run
 from director_jobs.secrets import masked
 
@@ -115,4 +116,18 @@ def period_json(spec: PeriodSpec) -> dict[str, object]:
         "excludes": list(spec.excludes),
         "prefer_includes": spec.prefer_includes,
         "timezone": spec.timezone,
+    }
+
+
+def activity_json(entry: ActivityEntry) -> dict[str, Any]:
+    """The stable JSON shape of an activity log entry."""
+    return {
+        "id": entry.id,
+        "at": iso(entry.at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "kind": entry.kind,
+        "name": entry.name,
+        "before": entry.before,
+        "after": entry.after,
     }

@@ -18,6 +18,7 @@ from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.db.tokens_repo import TokenRecord
 from director_jobs.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from director_jobs.services.activity import ActivityLog
 from director_jobs.validation import parse_duration, validate_name
 
 # Each role may do what the ones before it may, and more.
@@ -58,9 +59,10 @@ def parse_role(value: str) -> str:
 class TokenService:
     """The token use cases, for the CLI and for the API's authentication."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, *, actor: str = "system") -> None:
         self.database = database
         self.clock = clock
+        self.activity = ActivityLog(database, clock, actor)
 
     def add(self, name: str, role: str, expires: str | None, created_by: str) -> str:
         """Store a new token and return its secret (the only time it is known)."""
@@ -79,6 +81,8 @@ class TokenService:
             created_by=created_by,
             expires_at=expires_at,
         )
+        after = {"role": role, "expires_at": expires_at.isoformat() if expires_at else None}
+        self.activity.note("created", "token", name, after=after)
         return secret
 
     def all(self) -> list[TokenRecord]:
@@ -92,6 +96,7 @@ class TokenService:
             if self.database.tokens.exists(name):
                 raise NotFound(f"token: {name!r} is revoked already")
             raise NotFound(f"token: no token named {name!r}")
+        self.activity.note("revoked", "token", name)
 
     def authenticate(self, secret: str | None) -> Caller:
         """The caller that `secret` belongs to; Unauthorized (saying why) when none."""

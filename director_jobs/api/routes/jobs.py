@@ -46,10 +46,10 @@ def trigger_job(
     name: str,
     queue: bool = Query(False, description="While it runs: run once more afterwards."),
     api: ApiContext = Depends(context),  # noqa: B008
-    _: Caller = Depends(operator),  # noqa: B008
+    caller: Caller = Depends(operator),  # noqa: B008
 ) -> JSONResponse:
     """Run the job now (202); 409 while it runs, unless queue=true."""
-    service = api.jobs()
+    service = api.jobs(f"api:{caller.name}")
     job = service.trigger(params.name(name), queue=queue)
     body = {"job": overview_json(service.view(job.name)), "queued": job.claimed_by is not None}
     return JSONResponse(body, status_code=202)
@@ -70,10 +70,10 @@ def stop_job(
 def enable_job(
     name: str,
     api: ApiContext = Depends(context),  # noqa: B008
-    _: Caller = Depends(operator),  # noqa: B008
+    caller: Caller = Depends(operator),  # noqa: B008
 ) -> dict[str, Any]:
     """Let the runner start the job again on its schedule."""
-    service = api.jobs()
+    service = api.jobs(f"api:{caller.name}")
     service.set_disabled(params.name(name), False)
     return overview_json(service.view(name))
 
@@ -82,9 +82,9 @@ def enable_job(
 def disable_job(
     name: str,
     api: ApiContext = Depends(context),  # noqa: B008
-    _: Caller = Depends(operator),  # noqa: B008
+    caller: Caller = Depends(operator),  # noqa: B008
 ) -> dict[str, Any]:
     """Keep the runner from starting the job (a run in progress finishes)."""
-    service = api.jobs()
+    service = api.jobs(f"api:{caller.name}")
     service.set_disabled(params.name(name), True)
     return overview_json(service.view(name))

@@ -68,15 +68,16 @@ def _admin_refusal(
     credentials: HTTPAuthorizationCredentials | None,
     api: ApiContext,
     api_id: str,
-) -> JSONResponse | None:
-    """None for an admin; the 401 (or 429) answer for anyone else."""
+) -> tuple[JSONResponse | None, str]:
+    """(None, the admin's actor name) for an admin; the 401 (or 429) answer for anyone else."""
     try:
-        authenticate(request, credentials, api).require("admin")
+        caller = authenticate(request, credentials, api)
+        caller.require("admin")
     except Throttled as exc:
-        return _answer(api, api_id, 429, {}, "TOO_MANY_REQUESTS", str(exc))
+        return _answer(api, api_id, 429, {}, "TOO_MANY_REQUESTS", str(exc)), ""
     except (Unauthorized, Forbidden) as exc:
-        return _answer(api, api_id, 401, {}, "UNAUTHORIZED", str(exc))
-    return None
+        return _answer(api, api_id, 401, {}, "UNAUTHORIZED", str(exc)), ""
+    return None, f"api:{caller.name}"
 
 
 @router.get("")
@@ -87,7 +88,7 @@ def list_tasks(
 ) -> JSONResponse:
     """Every job as a task: its first tag as the group (or "default"), name, description."""
     api_id = "api.backgroundtasks.read"
-    refusal = _admin_refusal(request, credentials, api, api_id)
+    refusal, _ = _admin_refusal(request, credentials, api, api_id)
     if refusal is not None:
         return refusal
     tasks = [
@@ -110,11 +111,11 @@ def trigger_task(
 ) -> JSONResponse:
     """Run the job now; 400 JOB_ALREADY_RUNNING while it runs, 404 when there is none."""
     api_id = "api.backgroundtasks.trigger"
-    refusal = _admin_refusal(request, credentials, api, api_id)
+    refusal, actor = _admin_refusal(request, credentials, api, api_id)
     if refusal is not None:
         return refusal
     try:
-        api.jobs().trigger(validate_name(task_name, "taskName"))
+        api.jobs(actor).trigger(validate_name(task_name, "taskName"))
     except JobAlreadyRunning:
         message = "Job currently in running state, please try after some time"
         return _answer(api, api_id, 400, {}, "JOB_ALREADY_RUNNING", message)
