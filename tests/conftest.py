@@ -10,9 +10,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -22,6 +24,7 @@ from director_jobs.clock import FakeClock
 from director_jobs.db.database import Database
 
 IN_CI = os.environ.get("CI") == "true"
+T = TypeVar("T")
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 REPO = Path(__file__).resolve().parent.parent
 DIRECTOR = [sys.executable, "-m", "director_jobs"]
@@ -34,6 +37,36 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def wait_for(probe: Callable[[], T], what: str, seconds: float = 90) -> T:
+    """`probe()` once it is truthy; AssertionError naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def read_pids(path: Path, count: int, seconds: float = 60) -> list[int]:
+    """Wait until a job wrote `count` pids to `path` (one a line), then return them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = [int(p) for p in path.read_text().split()] if path.exists() else []
+        if len(pids) >= count:
+            return pids
+        time.sleep(0.05)
+    raise AssertionError(f"the job did not write {count} pids to {path}")
+
+
+def wait_until_gone(pids: list[int], seconds: float = 30) -> list[int]:
+    """The pids still alive after waiting up to `seconds` for all to end."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.05)
+    return [p for p in pids if alive(p)]
 
 
 def missing(component: str, how: str) -> None:

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, invoke, run_director
+from conftest import DIRECTOR, invoke, run_director, wait_for
 
 ROLES = ("viewer", "operator", "admin")
 SECRET_VALUE = "hunter2-is-not-a-password"
@@ -233,16 +232,6 @@ def test_disable_and_enable(served: Served) -> None:
     assert "disabled" in error_of(refused, 422, "INVALID_INPUT", "name")
     assert enabled.status_code == 200 and enabled.json()["disabled"] is False
     assert json_of(served.database_url, "jobs", "show", "toggled")["disabled"] is False
-
-
-def wait_for(predicate: Any, what: str, seconds: float = 90) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_running_job_is_409_unless_queued_and_sunbird_says_400(served: Served) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DIRECTOR, alive, invoke, missing
+from conftest import DIRECTOR, alive, invoke, missing, read_pids, wait_until_gone
 from sqlalchemy import update
 
 from director_jobs.clock import SystemClock
@@ -27,25 +27,6 @@ from director_jobs.model import JobSpec, RunStatus, Trigger
 from director_jobs.runner import Runner
 
 KINDS = ["cgroup", "process-group"]
-
-
-def wait_until_gone(pids: list[int], seconds: float = 30) -> list[int]:
-    """The pids still alive after waiting up to `seconds` for all to end."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.05)
-    return [p for p in pids if alive(p)]
-
-
-def read_pids(path: Path, count: int, seconds: float = 60) -> list[int]:
-    """Wait until the job wrote `count` pids to `path` (one a line), then return them."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        pids = [int(p) for p in path.read_text().split()] if path.exists() else []
-        if len(pids) >= count:
-            return pids
-        time.sleep(0.05)
-    raise AssertionError(f"the job did not write {count} pids to {path}")
 
 
 def containment(kind: str) -> Containment:

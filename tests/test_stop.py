@@ -8,14 +8,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, alive, invoke, run_director
+from conftest import DIRECTOR, invoke, read_pids, run_director, wait_until_gone
 
 from director_jobs import exit_codes
 
@@ -28,23 +27,6 @@ def long_job(url: str, name: str, pids: Path) -> None:
         "--parameters", json.dumps({"command": script, "shell": True}),
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-
-
-def read_pids(path: Path, count: int = 2, seconds: float = 90) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        pids = [int(p) for p in path.read_text().split()] if path.exists() else []
-        if len(pids) >= count:
-            return pids
-        time.sleep(0.05)
-    raise AssertionError(f"the job did not write {count} pids to {path}")
-
-
-def wait_until_gone(pids: list[int], seconds: float = 60) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.05)
-    return [p for p in pids if alive(p)]
 
 
 @pytest.fixture
@@ -81,7 +63,7 @@ def test_jobs_stop_from_another_shell_stops_the_daemons_job(
     pids = tmp_path / "pids"
     long_job(sqlite_url, "long", pids)
     processes.append(start(runner_env, "--forever"))
-    job_pids = read_pids(pids)
+    job_pids = read_pids(pids, 2)
 
     stopped = run_director(sqlite_url, "jobs", "stop", "long", timeout=120)
 
@@ -124,7 +106,7 @@ def test_the_api_stops_a_run_and_says_who(
     try:
         runner = start(runner_env, "long")
         processes.append(runner)
-        job_pids = read_pids(pids)
+        job_pids = read_pids(pids, 2)
         base = f"{server.url}/api/v1"
 
         def post(path: str, token: str) -> httpx.Response:

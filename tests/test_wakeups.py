@@ -9,13 +9,13 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, invoke, run_director
+from conftest import DIRECTOR, invoke, run_director, wait_for
 
 # Far in the future: the job is never due by its schedule during a test.
 NEVER = "0 3 1 1 *"
@@ -123,20 +123,10 @@ def test_a_lost_listening_connection_is_made_again(
         with psycopg.connect(dsn, autocommit=True) as connection:
             return [row[0] for row in connection.execute(find, (APPLICATION_NAME,))]
 
-    [first] = wait_until(listeners, "the daemon's listening connection")
+    [first] = wait_for(listeners, "the daemon's listening connection")
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("SELECT pg_terminate_backend(%s)", (first,))
-    wait_until(lambda: [p for p in listeners() if p != first], "a new listening connection")
+    wait_for(lambda: [p for p in listeners() if p != first], "a new listening connection")
     triggered = run_director(db_url, "jobs", "trigger", "first")
     assert triggered.returncode == 0, triggered.stderr
     wait_for_runs(db_url, "first", 1)
-
-
-def wait_until(probe: Callable[[], list[int]], what: str, seconds: float = 90) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"no {what} after {seconds} s")
