@@ -109,10 +109,15 @@ class Daemon:
             watchdog.start()
         watchdog_beat = watchdog.beat if watchdog is not None else (lambda: None)
         registration: Registration | None = None
+        wakeups: WakeupListener | None = None
         try:
             runner = self._connect_until_ready(watchdog_beat)
             if runner is None:
                 return exit_codes.OK
+            # Listening before the runner shows in the registry: whoever sees it there and
+            # triggers a job wakes it.
+            wakeups = WakeupListener(runner.database.url, self.wake)
+            wakeups.start()
             registration = self._register(runner, watchdog_beat)
             if registration is None:
                 return exit_codes.OK
@@ -131,13 +136,10 @@ class Daemon:
                 runner.containment.describe(),
             )
             self.notifier.ready(self.status_text())
-            wakeups = WakeupListener(runner.database.url, self.wake)
-            wakeups.start()
-            try:
-                self._loop(runner, beat)
-            finally:
-                wakeups.stop()
+            self._loop(runner, beat)
         finally:
+            if wakeups is not None:
+                wakeups.stop()
             reason = self.recycle_reason or "stopped"
             self.notifier.stopping(f"stopping: {reason}")
             if watchdog is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,19 @@ def validate_name(value: str, field: str = "name") -> str:
             field, value, "expected 1-64 characters of letters, digits, '.', '_', '-'"
         )
     return value
+
+
+def parse_local_instant(text: str, timezone: str, field: str = "at") -> datetime:
+    """ISO 8601 from a shell; a time without an offset is read in `timezone`."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            field,
+            text,
+            "expected an ISO 8601 time such as 2026-11-23T08:30 or 2026-11-23T08:30+01:00",
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=zone(timezone))
 
 
 def parse_duration(value: str | int | float, field: str, *, allow_zero: bool = False) -> float:

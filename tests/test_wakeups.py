@@ -52,7 +52,8 @@ def daemon(db_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Ready once it registered: `director status` lists it (its first look is behind it).
+    # It listens for wake-ups before it registers: once `director status` lists it, a
+    # trigger wakes it (one before its first look is found by that look).
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         status = json.loads(invoke(db_url, "status", "--json").stdout)
@@ -62,7 +63,6 @@ def daemon(db_url: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     else:
         process.kill()
         raise AssertionError("the daemon did not register: " + process.communicate()[1])
-    time.sleep(0.5)  # let it finish its first look and doze (a wake-up before is fine too)
     yield process
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)

@@ -12,7 +12,7 @@ from director_jobs.cli.root import root
 from director_jobs.errors import InvalidInput
 from director_jobs.services.activity import MAX_PAGE, ActivityLog, unix_actor
 from director_jobs.services.shapes import activity_json
-from director_jobs.validation import parse_duration
+from director_jobs.validation import parse_duration, parse_local_instant
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -26,14 +26,11 @@ def _since(app: App, text: str | None) -> datetime | None:
     except InvalidInput:
         pass
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return parse_local_instant(text, app.settings.timezone, "since")
+    except InvalidInput:
         raise InvalidInput(
             "since", text, "expected a duration such as 7d or a time such as 2026-12-01T08:00"
         ) from None
-    from director_jobs.validation import zone
-
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(app.settings.timezone))
 
 
 @root.command("activity")

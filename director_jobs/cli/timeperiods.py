@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ from director_jobs.model import PeriodSpec
 from director_jobs.services.activity import unix_actor
 from director_jobs.services.periods import PeriodService, parse_range_option
 from director_jobs.services.shapes import iso, period_json
-from director_jobs.validation import zone
+from director_jobs.validation import parse_local_instant, zone
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -214,7 +213,7 @@ def check(app: App, name: str, at_text: str | None, as_json: bool) -> None:
     """
     spec = app.database.periods.get(name)
     tz = _zone_of(app, spec)
-    at = _parse_instant(at_text, tz) if at_text else app.clock.now()
+    at = parse_local_instant(at_text, tz) if at_text else app.clock.now()
     service = _service(app)
     state = service.state(name, at)
     warnings = service.period(name).warnings()
@@ -323,16 +322,3 @@ def import_(app: App, file: Path, period_timezone: str | None, dry_run: bool) ->
         for name in created + updated + same:
             for warning in service.period(name).warnings():
                 click.echo(f"warning: period {name!r}: {warning}", err=True)
-
-
-def _parse_instant(text: str, tz: str) -> datetime:
-    """ISO 8601; a time without an offset is read in `tz`."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            "at",
-            text,
-            "expected an ISO 8601 time such as 2026-11-23T08:30 or 2026-11-23T08:30+01:00",
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=zone(tz))

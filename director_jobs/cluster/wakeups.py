@@ -13,12 +13,13 @@ for anything else, so a lost or forged one is harmless.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
@@ -66,7 +67,12 @@ def send_wakeup(engine: Engine) -> None:
 
 
 class WakeupListener:
-    """A thread that sets `event` at each wake-up, until `stop`."""
+    """Sets `event` at each wake-up, from a thread, until `stop`.
+
+    `start` opens the socket or the LISTEN connection before it returns, so that a
+    change committed after it wakes the daemon; a connection that cannot be made then is
+    retried by the thread, and the look at the due index covers the gap.
+    """
 
     def __init__(self, url: str, event: threading.Event) -> None:
         self.url = url
@@ -75,15 +81,16 @@ class WakeupListener:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Listen in the background (nothing for a database without wake-ups)."""
+        """Listen (nothing for a database without wake-ups)."""
         backend = make_url(self.url).get_backend_name()
-        target = {"postgresql": self._listen_postgresql, "sqlite": self._listen_socket}
-        if backend not in target:
-            return
-        self._thread = threading.Thread(
-            target=target[backend], name="director-jobs-wakeups", daemon=True
-        )
-        self._thread.start()
+        if backend == "sqlite":
+            receiver = self._bind()
+            if receiver is None:
+                return
+            self._run(lambda: self._receive(receiver))
+        elif backend == "postgresql":
+            connection = self._connect()
+            self._run(lambda: self._listen_postgresql(connection))
 
     def stop(self) -> None:
         """End the thread (within one listening slice)."""
@@ -91,18 +98,25 @@ class WakeupListener:
         if self._thread is not None:
             self._thread.join(timeout=2 * _LISTEN_SLICE_SECONDS + 10)
 
-    def _listen_socket(self) -> None:
+    def _run(self, target: Callable[[], None]) -> None:
+        self._thread = threading.Thread(target=target, name="director-jobs-wakeups", daemon=True)
+        self._thread.start()
+
+    def _bind(self) -> socket.socket | None:
         name = socket_name(self.url)
         if name is None:
-            return
+            return None
         receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             receiver.bind(name)
         except OSError:
             receiver.close()
             log.info("another runner on this host takes the wake-ups; this one looks every 1.5 s")
-            return
+            return None
         receiver.settimeout(_LISTEN_SLICE_SECONDS)
+        return receiver
+
+    def _receive(self, receiver: socket.socket) -> None:
         with receiver:
             while not self._stopping.is_set():
                 try:
@@ -111,30 +125,48 @@ class WakeupListener:
                     continue
                 self.event.set()
 
-    def _listen_postgresql(self) -> None:
+    def _connect(self) -> Any:
+        """A LISTENing autocommit connection, or None (logged) when it cannot be made now."""
         import psycopg
 
-        conninfo = make_url(self.url).set(drivername="postgresql")
-        dsn = conninfo.render_as_string(hide_password=False)
+        dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            connection = psycopg.connect(
+                dsn, autocommit=True, connect_timeout=10, application_name=APPLICATION_NAME
+            )
+            connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning("wake-up listener cannot connect (%s); looking every 1.5 s", _first(exc))
+            return None
+        return connection
+
+    def _listen_postgresql(self, connection: Any) -> None:
+        import psycopg
+
         delay = 1.0
         while not self._stopping.is_set():
+            if connection is None:
+                self._stopping.wait(delay)
+                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+                connection = self._connect()
+                if connection is None:
+                    continue
+                delay = 1.0
+                self.event.set()  # a wake-up may have been missed while disconnected
             try:
-                with psycopg.connect(
-                    dsn, autocommit=True, connect_timeout=10, application_name=APPLICATION_NAME
-                ) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    delay = 1.0
-                    self.event.set()  # a wake-up may have been missed while disconnected
+                with connection:
                     while not self._stopping.is_set():
                         for _ in connection.notifies(timeout=_LISTEN_SLICE_SECONDS):
                             self.event.set()
             except psycopg.Error as exc:
                 log.warning(
                     "wake-up listener lost its connection (%s); looking every 1.5 s and "
-                    "reconnecting in %.0f s",
-                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                    delay,
+                    "reconnecting",
+                    _first(exc),
                 )
-                with contextlib.suppress(Exception):
-                    self._stopping.wait(delay)
-                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+            connection = None
+
+
+def _first(exc: Exception) -> str:
+    """The first line of an error, for one log line."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

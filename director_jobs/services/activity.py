@@ -19,9 +19,9 @@ from sqlalchemy.engine import Connection
 from director_jobs.clock import Clock
 from director_jobs.db.activity_repo import ActivityEntry
 from director_jobs.db.database import Database
-from director_jobs.errors import InvalidInput
 from director_jobs.imports.store import ImportStore
 from director_jobs.secrets import masked
+from director_jobs.services.paging import check_limit, cursor_id
 from director_jobs.sync.rules_store import RuleStore
 
 # Entries per page at most (`director activity --limit`, GET /activity?limit=).
@@ -97,13 +97,8 @@ class ActivityLog:
         self, since: datetime | None, limit: int, cursor: str | None
     ) -> tuple[list[ActivityEntry], str | None]:
         """Entries newest first, and the cursor of the next page (None on the last)."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidInput("limit", limit, f"expected a whole number 1-{MAX_PAGE}")
-        before_id = None
-        if cursor is not None:
-            if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
-                raise InvalidInput("cursor", cursor, "expected the next_cursor of a previous page")
-            before_id = int(cursor)
+        check_limit(limit, MAX_PAGE)
+        before_id = cursor_id(cursor)
         entries = self.database.activity.newest(since=since, before_id=before_id, limit=limit + 1)
         more = len(entries) > limit
         entries = entries[:limit]

@@ -7,9 +7,10 @@ from datetime import datetime
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
-from director_jobs.errors import InvalidInput, NotFound, NotRunning
+from director_jobs.errors import NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
 from director_jobs.services.activity import ActivityLog
+from director_jobs.services.paging import check_limit, cursor_id
 
 # A page holds at most this many runs: enough for a screen, small enough to stay fast.
 MAX_PAGE = 1000
@@ -84,9 +85,8 @@ class RunService:
 
     def page(self, query: RunQuery) -> RunPage:
         """A page of runs, newest first; the cursor is the id the next page starts below."""
-        if not 1 <= query.limit <= MAX_PAGE:
-            raise InvalidInput("limit", query.limit, f"expected a whole number 1-{MAX_PAGE}")
-        before = _cursor_id(query.cursor)
+        check_limit(query.limit, MAX_PAGE)
+        before = cursor_id(query.cursor)
         if query.job is not None:
             self.database.jobs.get(query.job)
         runs = self.database.runs.page(
@@ -99,12 +99,3 @@ class RunService:
         more = len(runs) > query.limit
         runs = runs[: query.limit]
         return RunPage(runs, str(runs[-1].id) if more else None)
-
-
-def _cursor_id(cursor: str | None) -> int | None:
-    """The run id a cursor stands for; anything else is refused naming the text."""
-    if cursor is None:
-        return None
-    if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidInput("cursor", cursor, "expected the next_cursor of a previous page")
-    return int(cursor)
