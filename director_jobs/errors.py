@@ -49,3 +49,7 @@ class Forbidden(DirectorJobsError):
 
 class NotRunning(DirectorJobsError):
     """A stop was asked for a job or run that is not running."""
+
+
+class Busy(DirectorJobsError):
+    """The server has no room for this request now (all log-stream slots are taken)."""

@@ -103,6 +103,8 @@ class Run:
     output: str
     runner: str | None
     stopped_by: str | None = None  # who asked for the stop (`cli:root`, `api:ci`)
+    output_lines: int = 0  # lines appended to `output` in all (it keeps only the last ones)
+    parameters: dict[str, Any] | None = None  # a trigger's own, merged over the job's
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
+from director_jobs.cluster.live_output import LiveOutput
 from director_jobs.cluster.registry import Registration
 from director_jobs.cluster.stop_requests import StopRequestWatch
 from director_jobs.db.database import Database
@@ -77,10 +78,10 @@ class CurrentRun:
     started_monotonic: float
 
 
-def _both(first: Callable[[], None], second: Callable[[], None]) -> None:
-    """Call two hooks in turn (the daemon's heartbeat, then the stop-request look)."""
-    first()
-    second()
+def _each(*hooks: Callable[[], None]) -> None:
+    """Call the hooks of a job's tick in turn (heartbeat, stop-request look, output save)."""
+    for hook in hooks:
+        hook()
 
 
 def _nothing() -> None:
@@ -100,6 +101,7 @@ class FinishedRun:
     duration: float
     outcome: Outcome
     output: str
+    output_lines: int  # lines appended in all (the output keeps only the last ones)
 
 
 @dataclass
@@ -338,7 +340,7 @@ class Runner:
             self.clock.now(),
             self.clock.monotonic() - started_monotonic,
             outcome,
-            output.text(),
+            *output.snapshot(),
         )
         if outcome.error:
             finished = dataclasses.replace(
@@ -392,6 +394,7 @@ class Runner:
             finished,
             outcome=Outcome(RunStatus.ERROR, None, error),
             output="[output not kept: it could not be stored]",
+            output_lines=1,
         )
         try:
             self._record(fallback)
@@ -431,6 +434,7 @@ class Runner:
         except DirectorJobsError as exc:
             return Outcome(RunStatus.ERROR, None, str(exc))
         in_child = self.isolation.in_child(job_type)
+        live_output = LiveOutput(self.database, run_id, output)  # for `jobs logs --follow`
         # A cgroup for whatever process the job gets: its forked child, or its command.
         cgroup = None
         if in_child or job_type.starts_own_process:
@@ -448,7 +452,7 @@ class Runner:
             timeout=job.spec.timeout,
             cancel=self.cancel_current,
             database_url=self.database.url,
-            heartbeat=functools.partial(_both, self.heartbeat, stop_watch.look),
+            heartbeat=functools.partial(_each, self.heartbeat, stop_watch.look, live_output.save),
             memory_limit=job.spec.memory_limit,
             on_process=functools.partial(self._note_process, run_id, cgroup),
             cgroup=None if in_child else cgroup,
@@ -488,6 +492,7 @@ class Runner:
                 exit_code=outcome.exit_code,
                 error=outcome.error,
                 output=finished.output,
+                output_lines=finished.output_lines,
             )
             self.database.jobs.release(
                 connection,
@@ -643,7 +648,7 @@ class Runner:
                 duration=(now - started).total_seconds() if started else 0.0,
                 exit_code=None,
                 error=f"runner {runner} is gone (killed or crashed) while this run was in progress",
-                output="",
+                output=None,  # keep what the dead runner saved of the output
             )
             job = jobs.get(job_id) if job_id is not None else None
             if job is not None:

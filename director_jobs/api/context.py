@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from director_jobs.api.log_stream import FollowerSlots
 from director_jobs.api.throttle import FailureThrottle
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
@@ -27,6 +28,7 @@ class ApiContext:
     clock: Clock
     registry: Registry = field(default_factory=Registry)
     throttle: FailureThrottle = field(default_factory=FailureThrottle)
+    followers: FollowerSlots = field(default_factory=FollowerSlots)  # open log streams
 
     def periods(self) -> PeriodService:
         """Time periods, read fresh for this request."""

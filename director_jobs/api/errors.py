@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from director_jobs.errors import (
     AlreadyExists,
+    Busy,
     DatabaseUnavailable,
     DirectorJobsError,
     Forbidden,
@@ -52,6 +53,7 @@ _STATUS = [
     (Unauthorized, 401, "UNAUTHORIZED"),
     (Forbidden, 403, "FORBIDDEN"),
     (DatabaseUnavailable, 503, "DATABASE_UNAVAILABLE"),
+    (Busy, 503, "BUSY"),
 ]
 _HTTP_CODES = {
     400: "BAD_REQUEST",

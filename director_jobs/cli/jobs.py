@@ -774,6 +774,50 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
             click.echo(f"--- run {r.id} output ---\n{r.output}")
 
 
+@jobs.command("logs")
+@click.argument("name")
+@click.option("--run", "run_id", type=click.IntRange(1), metavar="ID", help="This run instead.")
+@click.option("-f", "--follow", is_flag=True, help="Show new lines until the run ends.")
+@pass_app
+def logs(app: App, name: str, run_id: int | None, follow: bool) -> None:
+    """Show the output of the job's run in progress, or of its newest run.
+
+    With --follow, new lines appear as the job writes them (about half a second
+    later, from any host of the database), and the command ends with the run: exit
+    status 0 when it succeeded, 1 when it did not. Only the last 64 KiB of a run's
+    output are kept; journald has all of it.
+
+    \b
+    Examples:
+      director jobs logs import-cmdb
+      director jobs logs import-cmdb --follow
+      director jobs logs import-cmdb --run 4711
+    """
+    from director_jobs.services.runs import FOLLOW_POLL_SECONDS, RunService
+
+    service = RunService(app.database, app.clock)
+    run = service.get(run_id) if run_id is not None else service.run_to_show(name)
+    if run.job_name != name:
+        raise InvalidInput("run", run_id, f"run {run_id} is of job {run.job_name!r}, not {name!r}")
+    seen = 0
+    while True:
+        chunk = service.log(run.id, seen)
+        if chunk.missed:
+            click.echo(f"[… {chunk.missed} lines dropped before they could be shown]")
+        for line in chunk.lines:
+            click.echo(line)
+        seen = chunk.seen
+        if not follow or chunk.ended:
+            break
+        time.sleep(FOLLOW_POLL_SECONDS)
+    if follow:
+        ended = chunk.run
+        detail = f" ({ended.error})" if ended.error else ""
+        click.echo(f"run {ended.id} of {name}: {ended.status.value}{detail}", err=True)
+        failed = ended.status is not RunStatus.SUCCESS
+        raise SystemExit(exit_codes.JOB_FAILED if failed else exit_codes.OK)
+
+
 @jobs.command("next")
 @click.argument("name")
 @click.option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ def run_from_row(row: Row[Any]) -> Run:
         output=m["output"] or "",
         runner=m["runner"],
         stopped_by=m["stopped_by"],
+        output_lines=m["output_lines"] or 0,
+        parameters=json.loads(m["parameters"]) if m["parameters"] else None,
     )
 
 
@@ -68,21 +71,30 @@ class RunRepository:
         duration: float,
         exit_code: int | None,
         error: str | None,
-        output: str,
+        output: str | None,
+        output_lines: int = 0,
     ) -> None:
-        """Record how a run ended (in the caller's transaction)."""
-        connection.execute(
-            update(runs)
-            .where(runs.c.id == run_id)
-            .values(
-                status=status.value,
-                finished_at=finished_at,
-                duration_seconds=duration,
-                exit_code=exit_code,
-                error=error,
-                output=output,
+        """Record how a run ended (in the caller's transaction); output None keeps what is
+        stored (what a dead runner saved of its job's output while it ran)."""
+        values: dict[str, Any] = {
+            "status": status.value,
+            "finished_at": finished_at,
+            "duration_seconds": duration,
+            "exit_code": exit_code,
+            "error": error,
+        }
+        if output is not None:
+            values.update(output=output, output_lines=output_lines)
+        connection.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+    def save_output(self, run_id: int, output: str, output_lines: int) -> None:
+        """Store the output of a run in progress so far (its followers read it)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
+                .values(output=output, output_lines=output_lines)
             )
-        )
 
     @staticmethod
     def record(connection: Connection, **values: Any) -> int:
@@ -179,6 +191,18 @@ class RunRepository:
         with self.engine.connect() as connection:
             row = connection.execute(query).first()
         return run_from_row(row) if row else None
+
+    def newest_started(self, job_name: str) -> Run | None:
+        """The newest run of a job that started (skipped slots and queued runs left out)."""
+        query = (
+            select(runs)
+            .where(runs.c.job_name == job_name, runs.c.started_at.is_not(None))
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else run_from_row(row)
 
     def request_stop(self, run_id: int, by: str, at: datetime) -> bool:
         """Ask the runner holding the run to stop it; False when it is not running.

@@ -81,6 +81,11 @@ runs = Table(
     Column("exit_code", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Column("output", Text, nullable=False, default=""),
+    # Lines appended to the output in all (the tail keeps the last 64 KiB of them): a
+    # follower that saw n lines reads only the newer ones (director_jobs/output.py).
+    Column("output_lines", Integer, nullable=False, default=0, server_default="0"),
+    # Parameters a trigger gave for this run only, as JSON, merged over the job's.
+    Column("parameters", Text, nullable=True),
     Column("runner", String(255), nullable=True),
     # Start time of the runner process (seconds since boot), so that a recycled pid
     # is not mistaken for the runner that is still alive.

@@ -90,6 +90,7 @@ def execute_adhoc(
         if cgroup is not None:
             cgroup.remove()
     duration = clock.monotonic() - begin
+    text, lines = output.snapshot()
     with database.engine.begin() as connection:
         database.runs.finish(
             connection,
@@ -99,6 +100,7 @@ def execute_adhoc(
             duration=duration,
             exit_code=outcome.exit_code,
             error=outcome.error,
-            output=output.text(),
+            output=text,
+            output_lines=lines,
         )
     return outcome, duration

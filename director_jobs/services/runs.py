@@ -9,11 +9,16 @@ from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.errors import NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
+from director_jobs.output import stored_lines
 from director_jobs.services.activity import ActivityLog
 from director_jobs.services.paging import check_limit, cursor_id
 
 # A page holds at most this many runs: enough for a screen, small enough to stay fast.
 MAX_PAGE = 1000
+
+# How often a follower of a running job's output reads it again: the runner saves it at
+# most every 0.5 s (cluster/live_output.py), so a line shows within about 0.75 s.
+FOLLOW_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,22 @@ class RunPage:
 
     runs: list[Run]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    """The output lines of a run that a follower has not seen yet, and the run as it is now."""
+
+    run: Run
+    lines: list[str]
+    first: int  # the number (1-based) of lines[0]
+    missed: int  # lines the 64 KiB tail dropped before the follower read them
+    seen: int  # what the follower has seen after this chunk (its next `seen`)
+
+    @property
+    def ended(self) -> bool:
+        """True once the run is over: no more lines will come."""
+        return self.run.status not in (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 class RunService:
@@ -74,6 +95,22 @@ class RunService:
         run = self.database.runs.get(run_id)
         if run is None:
             raise NotFound(f"run: no run with id {run_id}")
+        return run
+
+    def log(self, run_id: int, seen: int = 0) -> LogChunk:
+        """The output of a run after its first `seen` lines (all of it with 0)."""
+        run = self.get(run_id)
+        stored = stored_lines(run.output, run.output_lines)
+        lines, missed = stored.after(seen)
+        first = max(seen + 1, stored.first)
+        return LogChunk(run, lines, first, missed, max(seen, run.output_lines))
+
+    def run_to_show(self, job_name: str) -> Run:
+        """The run `jobs logs NAME` shows: the one in progress, else the newest that ran."""
+        self.database.jobs.get(job_name)  # an unknown name is NotFound
+        run = self.database.runs.running_of(job_name) or self.database.runs.newest_started(job_name)
+        if run is None:
+            raise NotFound(f"job: {job_name!r} has not run yet")
         return run
 
     def history(self, job_name: str | None, limit: int) -> list[Run]:

@@ -41,3 +41,10 @@ def required_instant(value: str, field: str) -> datetime:
             field, value, "expected an ISO 8601 time with an offset, e.g. 2026-12-03T08:00:00Z"
         )
     return parsed
+
+
+def count(value: str, field: str) -> int:
+    """A whole number of 0 or more (a header's value is text)."""
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise InvalidInput(field, value, "expected a whole number of 0 or more")
+    return int(value)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse, StreamingResponse
 
+from director_jobs.api import log_stream
 from director_jobs.api.auth import operator, viewer
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.routes import params
+from director_jobs.errors import Busy
 from director_jobs.services.runs import MAX_PAGE, RunQuery
 from director_jobs.services.shapes import run_json
 from director_jobs.services.tokens import Caller
@@ -60,12 +62,37 @@ def stop_run(
     return JSONResponse({"run": run_json(run), "stop_requested": True}, status_code=202)
 
 
-@router.get("/{run_id}/log")
+@router.get("/{run_id}/log", response_model=None)
 def run_log(
     run_id: int,
+    follow: bool = Query(False, description="Stream the lines as Server-Sent Events."),
+    after: int = Query(0, ge=0, description="Lines already seen: only newer ones."),
+    last_event_id: str | None = Header(None, description="Set by a reconnecting follower."),
     api: ApiContext = Depends(context),  # noqa: B008
     _: Caller = Depends(viewer),  # noqa: B008
-) -> dict[str, Any]:
-    """The run's output (its last 64 KiB, secrets of the job's parameters masked)."""
-    run = api.runs().get(run_id)
-    return {"id": run.id, "job": run.job_name, "status": run.status.value, "output": run.output}
+) -> dict[str, Any] | StreamingResponse:
+    """The run's output so far (its last 64 KiB, the job's secrets masked), or a stream of
+    it until the run ends (follow=true)."""
+    service = api.runs()
+    if last_event_id is not None:
+        after = params.count(last_event_id, "Last-Event-ID")
+    chunk = service.log(run_id, after)  # an unknown run is 404 before any stream opens
+    if not follow:
+        run = chunk.run
+        return {
+            "id": run.id,
+            "job": run.job_name,
+            "status": run.status.value,
+            "output": "\n".join(chunk.lines),
+            "first_line": chunk.first,
+            "lines": chunk.seen,
+            "missed": chunk.missed,
+        }
+    if not api.followers.take():
+        raise Busy(f"follow: {api.followers.limit} log streams are open; try again later")
+    return StreamingResponse(
+        log_stream.follow(service, run_id, after, api.followers),
+        media_type="text/event-stream",
+        # Proxies must pass each event on at once instead of buffering the stream.
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
