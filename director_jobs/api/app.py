@@ -8,7 +8,16 @@ from starlette.types import ASGIApp
 from director_jobs import __version__
 from director_jobs.api import errors, guards
 from director_jobs.api.context import ApiContext
-from director_jobs.api.routes import activity, docs, health, jobs, periods, runs, sunbird
+from director_jobs.api.routes import (
+    activity,
+    definitions,
+    docs,
+    health,
+    jobs,
+    periods,
+    runs,
+    sunbird,
+)
 
 PREFIX = "/api/v1"
 
@@ -26,7 +35,7 @@ def create_app(context: ApiContext) -> ASGIApp:
     app.state.context = context
     errors.install(app)
     api = APIRouter(prefix=PREFIX)
-    for module in (jobs, runs, periods, activity, health, sunbird, docs):
+    for module in (jobs, definitions, runs, periods, activity, health, sunbird, docs):
         api.include_router(module.router)
     app.include_router(api)
     return guards.install(app)
