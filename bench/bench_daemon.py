@@ -81,7 +81,8 @@ def trigger_latency(folder: Path, count: int) -> tuple[float, float, float]:
     for number in range(count):
         name = f"job-{number:06d}"
         triggered[name] = datetime.now(UTC)
-        database.jobs.request_run(name, triggered[name])
+        with database.engine.begin() as connection:
+            database.jobs.request_run(connection, name, triggered[name])
         time.sleep(0.3 + (number * 0.7) % 2.6)
     time.sleep(3)
     stop(daemon)

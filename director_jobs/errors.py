@@ -53,3 +53,7 @@ class NotRunning(DirectorJobsError):
 
 class Busy(DirectorJobsError):
     """The server has no room for this request now (all log-stream slots are taken)."""
+
+
+class TriggerPending(DirectorJobsError):
+    """A trigger with other parameters already waits for its run to start."""

@@ -217,6 +217,11 @@ class Runner:
         with self.database.engine.begin() as connection:
             if not self.database.jobs.postpone_unclaimed(connection, job.id, retry_at):
                 return  # another runner claimed it meanwhile: theirs to run
+            if job.pending_trigger is Trigger.MANUAL and self.database.runs.close_queued(
+                connection, job.name, status=RunStatus.ERROR, error=error, now=now
+            ):
+                report.statuses.append((job.name, RunStatus.ERROR))
+                return  # the run the trigger queued is the error run
             self.database.runs.record(
                 connection,
                 job_id=job.id,
@@ -304,6 +309,8 @@ class Runner:
             if not require_due:
                 raise JobAlreadyRunning(f"job {job.name!r} is already running elsewhere")
             return None
+        if require_due and trigger is Trigger.MANUAL:
+            job = self._with_trigger_parameters(job, run_id)
         extra = job_extra(job.name, job.spec.type, run_id)
         log.info(
             "starting job %s (run %d, %s, attempt %d)",
@@ -359,6 +366,19 @@ class Runner:
         )
         self.after_job()
         return outcome.status
+
+    def _with_trigger_parameters(self, job: Job, run_id: int) -> Job:
+        """The job with the parameters its trigger gave this run merged over its own.
+
+        A null value asks for the type's default, as in a stored definition. They were
+        validated when the trigger was accepted and are validated again as the job starts.
+        """
+        run = self.database.runs.get(run_id)
+        if run is None or not run.parameters:
+            return job
+        merged = {**job.spec.parameters, **run.parameters}
+        parameters = {key: value for key, value in merged.items() if value is not None}
+        return dataclasses.replace(job, spec=dataclasses.replace(job.spec, parameters=parameters))
 
     def _scrubber(self, job: Job) -> Scrubber:
         """What this job's output and errors must never show: the secrets in its parameters

@@ -182,6 +182,17 @@ def first_due(schedule: Schedule | None, now: datetime) -> datetime | None:
     return schedule.next_after(now)
 
 
+def due_by_schedule(
+    schedule: Schedule | None, last_attempt: datetime | None, now: datetime
+) -> datetime | None:
+    """When the schedule alone makes a job due: after its last attempt, or first due."""
+    if schedule is None:
+        return None
+    if last_attempt is None:
+        return first_due(schedule, now)
+    return schedule.next_after(last_attempt)
+
+
 @dataclass(frozen=True)
 class MissedSlots:
     """Slots that passed while nothing ran; they are skipped, not replayed."""

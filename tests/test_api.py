@@ -257,7 +257,7 @@ def test_a_running_job_is_409_unless_queued_and_sunbird_says_400(served: Served)
             sunbird = client.post("/backgroundtasks/trigger/long")
             queued = client.post("/jobs/long/trigger", params={"queue": "true"})
         assert health.status_code == 200 and health.json()["status"] == "ok"
-        assert "long" in error_of(conflict, 409, "JOB_ALREADY_RUNNING", None)
+        assert "long" in error_of(conflict, 409, "JOB_ALREADY_RUNNING", "job")
         assert sunbird.status_code == 400
         assert sunbird.json()["params"]["err"] == "JOB_ALREADY_RUNNING"
         assert sunbird.json()["params"]["status"] == "failure"

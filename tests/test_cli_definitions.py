@@ -674,7 +674,7 @@ def test_trigger_queues_a_manual_run_for_the_next_pass(sqlite_url: str) -> None:
     before = datetime.now(UTC)
     result = ok(invoke(sqlite_url, "jobs", "trigger", "nightly"))
     assert result.stdout == (  # the one-shot pass above registered, and is gone now
-        "queued a run of nightly; no runner runs --forever, so the next `director jobs run` "
+        "queued run 1 of nightly; no runner runs --forever, so the next `director jobs run` "
         "(cron or a timer) starts it; to run it now: director jobs run nightly\n"
     )
     due = parse_iso(jobs_json(sqlite_url)[0]["next_due"])

@@ -52,7 +52,8 @@ def test_a_manual_trigger_ignores_the_period(database: Database) -> None:
     periods, jobs, runner = services(database, clock)
     periods.add(PeriodSpec("workhours", WORKDAYS))
     jobs.add(JobSpec(name="report", type="self-check", interval=3600, timeperiod="workhours"))
-    database.jobs.request_run("report", clock.now())
+    with database.engine.begin() as connection:
+        database.jobs.request_run(connection, "report", clock.now())
     runner.run_once()
     assert [(r.status.value, r.trigger.value) for r in database.runs.history("report", 5)] == [
         ("success", "manual")

@@ -47,7 +47,7 @@ class ApiContext:
 
     def runs(self) -> RunService:
         """The run history."""
-        return RunService(self.database, self.clock)
+        return RunService(self.database, self.clock, self.settings.timezone)
 
     def status(self) -> StatusService:
         """Health and runners."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from director_jobs.errors import (
     JobAlreadyRunning,
     NotFound,
     NotRunning,
+    TriggerPending,
     Unauthorized,
 )
 from director_jobs.secrets import MASK, is_secret_key
@@ -39,6 +41,9 @@ class Throttled(Unauthorized):
         )
 
 
+# What a message's "field: …" prefix may be: a name or a dotted path.
+_FIELD_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
 # Offending values are quoted in messages up to this many characters.
 _QUOTE_LIMIT = 80
 
@@ -49,6 +54,7 @@ _STATUS = [
     (JobAlreadyRunning, 409, "JOB_ALREADY_RUNNING"),
     (AlreadyExists, 409, "ALREADY_EXISTS"),
     (NotRunning, 409, "NOT_RUNNING"),
+    (TriggerPending, 409, "TRIGGER_PENDING"),
     (Throttled, 429, "TOO_MANY_REQUESTS"),
     (Unauthorized, 401, "UNAUTHORIZED"),
     (Forbidden, 403, "FORBIDDEN"),
@@ -86,11 +92,14 @@ def classify(error: DirectorJobsError) -> tuple[int, str]:
 
 
 def _field_of(error: DirectorJobsError) -> str | None:
+    """The field an error names: InvalidInput's own, else its message's prefix.
+
+    Our messages start with what they are about ("job: no job named 'x'" -> job).
+    """
     if isinstance(error, InvalidInput):
         return error.field
-    if isinstance(error, NotFound):
-        return str(error).split(":", 1)[0] or None  # "job: no job named 'x'" -> job
-    return None
+    prefix, colon, _ = str(error).partition(": ")
+    return prefix if colon and _FIELD_PREFIX.fullmatch(prefix) else None
 
 
 def quoted(value: Any, field: str) -> str:

@@ -573,29 +573,42 @@ def disable(app: App, name: str) -> None:
 
 @jobs.command("trigger")
 @click.argument("name")
+@click.option(
+    "--parameters",
+    "parameters_json",
+    metavar="JSON",
+    help="Parameters for this run only, merged over the job's (null: the type's default).",
+)
 @pass_app
-def trigger(app: App, name: str) -> None:
+def trigger(app: App, name: str, parameters_json: str | None) -> None:
     """Queue a run now, for the daemon (or the next `jobs run`) to start.
+
+    While the job runs, the queued run starts after the current one. Triggers before
+    it starts join it (with other --parameters they are refused).
 
     \b
     Examples:
       director jobs trigger deploy-config
+      director jobs trigger cleanup --parameters '{"older_than": "7d"}'
     """
     from director_jobs.services.status import StatusService
 
-    _service(app).trigger(name, queue=True)
+    parameters = None if parameters_json is None else parse_parameters_json(parameters_json)
+    queued = _service(app).trigger(name, queue=True, parameters=parameters)
+    run = f"run {queued.run.id} of {name}"
+    done = f"{run} was queued already, this trigger joins it" if queued.joined else f"queued {run}"
     forever = [
         r for r in StatusService(app.database, app.clock).live_runners() if r.mode == "forever"
     ]
     if forever:
         beat = (app.clock.now() - forever[0].heartbeat_at).total_seconds()
         click.echo(
-            f"queued a run of {name}; runner {forever[0].label} (--forever, heartbeat "
+            f"{done}; runner {forever[0].label} (--forever, heartbeat "
             f"{beat:.0f} s ago) starts it within seconds"
         )
     else:
         click.echo(
-            f"queued a run of {name}; no runner runs --forever, so the next "
+            f"{done}; no runner runs --forever, so the next "
             f"`director jobs run` (cron or a timer) starts it; to run it now: "
             f"director jobs run {name}"
         )
@@ -629,8 +642,11 @@ def stop(app: App, name: str, wait_seconds: str) -> None:
     from director_jobs.services.runs import RunService
 
     patience = parse_duration(wait_seconds, "wait", allow_zero=True)
-    service = RunService(app.database, app.clock)
+    service = RunService(app.database, app.clock, app.settings.timezone)
     run = service.stop_job(name, f"cli:{getpass.getuser()}")
+    if run.started_at is None:  # a queued run that had not started: cancelled at once
+        click.echo(f"cancelled run {run.id} of {name} (queued, it had not started)")
+        return
     click.echo(f"asked runner {run.runner} to stop run {run.id} of {name}")
     deadline = time.monotonic() + patience
     while patience and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from director_jobs.db.engine import connected
+from director_jobs.db.runs_repo import RunRepository
 from director_jobs.db.schema import jobs, runs
 from director_jobs.db.types import UTCDateTime
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
@@ -155,17 +156,37 @@ class JobRepository:
                 raise NotFound(f"job: no job named {name!r}")
         return self.get(name)
 
-    def request_run(self, name: str, now: datetime) -> Job:
-        """Queue a manual run: due now, with the manual trigger (ignores schedule and period)."""
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                update(jobs)
-                .where(jobs.c.name == name)
-                .values(next_due_at=now, pending_trigger=Trigger.MANUAL.value)
-            )
-            if result.rowcount != 1:
-                raise NotFound(f"job: no job named {name!r}")
-        return self.get(name)
+    def request_run(self, connection: Connection, name: str, now: datetime) -> Job:
+        """Ask for a manual run: due now, with the manual trigger (ignores schedule and period).
+
+        An UPDATE first, so that it holds the job's row (PostgreSQL) or the database's
+        write lock (SQLite) for the rest of the caller's transaction: two triggers at once
+        queue one run, not two.
+        """
+        result = connection.execute(
+            update(jobs)
+            .where(jobs.c.name == name)
+            .values(next_due_at=now, pending_trigger=Trigger.MANUAL.value)
+        )
+        if result.rowcount != 1:
+            raise NotFound(f"job: no job named {name!r}")
+        return self.get(name, connection)
+
+    @staticmethod
+    def cancel_trigger(connection: Connection, job: Job, next_due_at: datetime | None) -> None:
+        """Forget a manual trigger whose run was cancelled before it started.
+
+        An idle job is due by its schedule again (`next_due_at`); a running job's release
+        sets its next due time itself.
+        """
+        values: dict[str, Any] = {"pending_trigger": None}
+        if job.claimed_by is None:
+            values["next_due_at"] = next_due_at
+        connection.execute(
+            update(jobs)
+            .where(jobs.c.id == job.id, jobs.c.pending_trigger == Trigger.MANUAL.value)
+            .values(values)
+        )
 
     # -- the runner's view -----------------------------------------------------------
 
@@ -258,41 +279,48 @@ class JobRepository:
         `also` writes more rows in the same transaction, before the run's row.
         """
         conditions = [jobs.c.id == job.id, jobs.c.claimed_by.is_(None)]
+        claim_values: dict[str, Any] = {"claimed_by": runner, "deferred_from": None}
         if require_due:
             conditions += [jobs.c.disabled.is_(False), jobs.c.next_due_at <= now]
+            claim_values["pending_trigger"] = None  # this run is the one it asked for
+        # else `jobs run NAME`: a trigger queued before stays, and runs after this run.
+        started = {
+            "started_at": now,
+            "runner": runner,
+            "runner_process_start": runner_process_start,
+            "attempt": attempt,
+        }
         with self.engine.begin() as connection:
-            claimed = connection.execute(
-                update(jobs)
-                .where(and_(*conditions))
-                .values(claimed_by=runner, deferred_from=None, pending_trigger=None)
-            )
+            claimed = connection.execute(update(jobs).where(and_(*conditions)).values(claim_values))
             if claimed.rowcount != 1:
                 connection.rollback()
                 return None
             if also is not None:
                 also(connection)
-            run_id = connection.execute(
-                insert(runs).values(
-                    job_id=job.id,
-                    job_name=job.name,
-                    job_type=job.spec.type,
-                    status=RunStatus.RUNNING.value,
-                    trigger=trigger.value,
-                    attempt=attempt,
-                    scheduled_for=scheduled_for,
-                    started_at=now,
-                    output="",
-                    runner=runner,
-                    runner_process_start=runner_process_start,
-                )
-            ).inserted_primary_key
-            assert run_id is not None
+            run_id = None
+            if require_due and trigger is Trigger.MANUAL:  # the run the trigger queued
+                run_id = RunRepository.start_queued(connection, job.name, **started)
+            if run_id is None:
+                key = connection.execute(
+                    insert(runs).values(
+                        job_id=job.id,
+                        job_name=job.name,
+                        job_type=job.spec.type,
+                        status=RunStatus.RUNNING.value,
+                        trigger=trigger.value,
+                        scheduled_for=scheduled_for,
+                        output="",
+                        **started,
+                    )
+                ).inserted_primary_key
+                assert key is not None
+                run_id = int(key[0])
             connection.execute(
                 update(jobs)
                 .where(jobs.c.id == job.id)
-                .values(claimed_run_id=run_id[0], last_attempt_at=now)
+                .values(claimed_run_id=run_id, last_attempt_at=now)
             )
-        return int(run_id[0])
+        return run_id
 
     @staticmethod
     def release(

@@ -104,6 +104,82 @@ class RunRepository:
         assert key is not None
         return int(key[0])
 
+    @staticmethod
+    def queue(
+        connection: Connection,
+        *,
+        job_id: int,
+        job_name: str,
+        job_type: str,
+        parameters: dict[str, Any] | None,
+        now: datetime,
+    ) -> int:
+        """Insert a run a trigger asked for: `pending` until a runner starts it."""
+        return RunRepository.record(
+            connection,
+            job_id=job_id,
+            job_name=job_name,
+            job_type=job_type,
+            status=RunStatus.PENDING.value,
+            trigger=Trigger.MANUAL.value,
+            attempt=1,
+            scheduled_for=now,  # when it was asked for
+            parameters=None if parameters is None else json.dumps(parameters),
+        )
+
+    @staticmethod
+    def queued_of(connection: Connection, job_name: str) -> Run | None:
+        """The oldest run of `job_name` a trigger queued and no runner has started yet."""
+        query = (
+            select(runs)
+            .where(runs.c.job_name == job_name, runs.c.status == RunStatus.PENDING.value)
+            .order_by(runs.c.id)
+            .limit(1)
+        )
+        row = connection.execute(query).first()
+        return None if row is None else run_from_row(row)
+
+    @staticmethod
+    def start_queued(connection: Connection, job_name: str, **values: Any) -> int | None:
+        """Turn the job's queued run into the running one (None when none is queued)."""
+        queued = RunRepository.queued_of(connection, job_name)
+        if queued is None:
+            return None
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == queued.id, runs.c.status == RunStatus.PENDING.value)
+            .values(status=RunStatus.RUNNING.value, **values)
+        )
+        return queued.id
+
+    @staticmethod
+    def close_queued(
+        connection: Connection,
+        job_name: str,
+        *,
+        status: RunStatus,
+        error: str,
+        now: datetime,
+        stopped_by: str | None = None,
+        run_id: int | None = None,
+    ) -> int:
+        """End the job's queued runs (or the one `run_id`) that never started; how many."""
+        conditions = [runs.c.job_name == job_name, runs.c.status == RunStatus.PENDING.value]
+        if run_id is not None:
+            conditions.append(runs.c.id == run_id)
+        result = connection.execute(
+            update(runs)
+            .where(*conditions)
+            .values(
+                status=status.value,
+                error=error,
+                finished_at=now,
+                duration_seconds=0.0,
+                stopped_by=stopped_by,
+            )
+        )
+        return result.rowcount
+
     def history(self, job_name: str | None, limit: int) -> list[Run]:
         """Runs, newest first, of one job or of all."""
         query = select(runs).order_by(runs.c.id.desc()).limit(limit)

@@ -76,8 +76,10 @@ class ActivityLog:
         after: Any = None,
         connection: Connection | None = None,
     ) -> None:
-        """Record one change (in the caller's transaction when given)."""
-        entry = ActivityEntry(self.clock.now(), self.actor, action, kind, name, before, after)
+        """Record one change (in the caller's transaction when given); secrets masked."""
+        entry = ActivityEntry(
+            self.clock.now(), self.actor, action, kind, name, masked(before), masked(after)
+        )
         self.database.activity.add([entry], connection)
 
     def differences(self, before: Definitions, after: Definitions, connection: Connection) -> int:

@@ -19,6 +19,7 @@ from director_jobs.errors import (
     InvalidInput,
     JobAlreadyRunning,
     NotFound,
+    TriggerPending,
     UnknownJobType,
 )
 from director_jobs.imports.service import ImportService
@@ -26,7 +27,7 @@ from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
 from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, Trigger
-from director_jobs.schedule import Schedule, first_due, schedule_of
+from director_jobs.schedule import Schedule, due_by_schedule, first_due, schedule_of
 from director_jobs.services.activity import ActivityLog, definition, snapshot
 from director_jobs.services.periods import PeriodService
 from director_jobs.sync.service import SyncService
@@ -100,6 +101,15 @@ class JobDetail:
     view: JobView
     effective_parameters: dict[str, Any]  # the type's defaults merged in, or {"error": …}
     recent_runs: list[Run]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What a trigger did: the job, its queued run, and whether it joined one queued before."""
+
+    job: Job
+    run: Run
+    joined: bool
 
 
 @dataclass(frozen=True)
@@ -271,22 +281,31 @@ class JobService:
         return self.database.jobs.get(name)
 
     def _next_due(self, job: Job, spec: JobSpec, now: datetime) -> datetime | None:
-        """Keep the due time when the schedule is unchanged; otherwise recompute it."""
+        """Keep the due time when the schedule is unchanged or a trigger waits; otherwise
+        recompute it."""
         old, new = job.spec, spec
         if (old.interval, old.cron, old.timezone) == (new.interval, new.cron, new.timezone):
             return job.next_due_at
-        schedule = self.schedule(spec)
-        if schedule is None:
-            return None
-        if job.last_attempt_at is None:
-            return first_due(schedule, now)
-        return schedule.next_after(job.last_attempt_at)
+        if job.pending_trigger is Trigger.MANUAL:
+            return job.next_due_at  # the trigger's "now"; the run after it follows the schedule
+        return due_by_schedule(self.schedule(spec), job.last_attempt_at, now)
 
     def delete(self, name: str) -> None:
-        """Delete a job (refused while it runs)."""
+        """Delete a job (refused while it runs); a run queued for it ends unstarted."""
         before = self.database.jobs.get(name).spec
         self.database.jobs.delete(name)
-        self.activity.note("deleted", "job", name, before=definition(before))
+        with self.database.engine.begin() as connection:
+            self.database.runs.close_queued(
+                connection,
+                name,
+                status=RunStatus.STOPPED,
+                error=f"the job was deleted by {self.activity.actor} before this run started",
+                now=self.clock.now(),
+                stopped_by=self.activity.actor,
+            )
+            self.activity.note(
+                "deleted", "job", name, before=definition(before), connection=connection
+            )
 
     def get(self, name: str) -> Job:
         """One job by name (NotFound names it)."""
@@ -330,11 +349,17 @@ class JobService:
         send_wakeup(self.database.engine)
         return job
 
-    def trigger(self, name: str, *, queue: bool = False) -> Job:
-        """Ask for a run now: due at once with the manual trigger, ignoring its time period.
+    def trigger(
+        self, name: str, *, queue: bool = False, parameters: dict[str, Any] | None = None
+    ) -> Queued:
+        """Queue a run now: due at once with the manual trigger, ignoring its time period.
 
-        Refused for a disabled job, and while the job runs unless `queue` is set: then it
-        runs once more after the current run ends (a trigger is never silently dropped).
+        `parameters` are merged over the job's for this run only, and validated as
+        `jobs add` validates (a null value means the type's default). Refused for a
+        disabled job, and while the job runs unless `queue` is set: then it runs once
+        more after the current run ends (a trigger is never silently dropped). A second
+        trigger before the queued run starts joins it when it asks for the same
+        parameters, and is refused (TriggerPending) when it asks for others.
         """
         job = self.database.jobs.get(name)
         if job.spec.disabled:
@@ -348,11 +373,42 @@ class JobService:
                 f"job: {name!r} is running on {job.claimed_by}; it can be queued to run "
                 "once more after this run"
             )
-        job = self.database.jobs.request_run(name, self.clock.now())
-        queued_behind = job.claimed_by if queue else None
-        self.activity.note("triggered", "job", name, after={"queued_behind": queued_behind})
+        overrides = dict(parameters) if parameters else None
+        if overrides is not None:
+            merged = {**job.spec.parameters, **overrides}
+            self.validate(dataclasses.replace(job.spec, parameters=merged))
+        now = self.clock.now()
+        with self.database.engine.begin() as connection:
+            job = self.database.jobs.request_run(connection, name, now)  # locks the job
+            queued = self.database.runs.queued_of(connection, name)
+            if queued is not None and queued.parameters != overrides:
+                raise TriggerPending(
+                    f"parameters: run {queued.id} of {name!r} is queued with other "
+                    "parameters; wait until it starts, or stop it first"
+                )
+            joined = queued is not None
+            run_id = queued.id if queued is not None else self._queue(connection, job, overrides)
+            self.activity.note(
+                "triggered",
+                "job",
+                name,
+                after={"run": run_id, "queued_behind": job.claimed_by, "parameters": overrides},
+                connection=connection,
+            )
         send_wakeup(self.database.engine)  # after the commit: the daemon starts it at once
-        return job
+        run = self.database.runs.get(run_id)
+        assert run is not None
+        return Queued(job, run, joined)
+
+    def _queue(self, connection: Connection, job: Job, overrides: dict[str, Any] | None) -> int:
+        return self.database.runs.queue(
+            connection,
+            job_id=job.id,
+            job_name=job.name,
+            job_type=job.spec.type,
+            parameters=overrides,
+            now=self.clock.now(),
+        )
 
     def next_start(self, job: Job) -> datetime | None:
         """When a runner will next start `job`: its due time moved into its time period.

@@ -10,6 +10,7 @@ from director_jobs.db.database import Database
 from director_jobs.errors import NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
 from director_jobs.output import stored_lines
+from director_jobs.schedule import due_by_schedule, schedule_of
 from director_jobs.services.activity import ActivityLog
 from director_jobs.services.paging import check_limit, cursor_id
 
@@ -59,29 +60,63 @@ class LogChunk:
 class RunService:
     """Reads of the run history, and stop requests for runs in progress."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, default_timezone: str = "UTC") -> None:
         self.database = database
         self.clock = clock
+        self.default_timezone = default_timezone  # of cron schedules without their own
 
     def stop(self, run_id: int, by: str) -> Run:
         """Ask the runner that holds the run to kill its job and record it stopped by `by`.
 
         The runner looks for requests while the job runs (every half second) and kills
-        the job's cgroup or process tree; this returns once the request is stored.
+        the job's cgroup or process tree; this returns once the request is stored. A run
+        a trigger queued that has not started is cancelled at once.
         """
         run = self.get(run_id)
+        if run.status is RunStatus.PENDING and self._cancel(run, by):
+            return self.get(run_id)
         if not self._request(run, by):
             state = run.status.value
             raise NotRunning(f"run: {run_id} of {run.job_name!r} is {state}, not running")
         return self.get(run_id)
 
     def stop_job(self, name: str, by: str) -> Run:
-        """Stop the run of job `name` in progress (see `stop`)."""
+        """Stop the run of job `name` in progress (see `stop`), else cancel its queued run."""
         self.database.jobs.get(name)  # an unknown name is NotFound, not "not running"
         run = self.database.runs.running_of(name)
-        if run is None or not self._request(run, by):
-            raise NotRunning(f"job: {name!r} is not running")
-        return self.get(run.id)
+        if run is not None and self._request(run, by):
+            return self.get(run.id)
+        with self.database.engine.connect() as connection:
+            queued = self.database.runs.queued_of(connection, name)
+        if queued is not None and self._cancel(queued, by):
+            return self.get(queued.id)
+        raise NotRunning(f"job: {name!r} is not running")
+
+    def _cancel(self, run: Run, by: str) -> bool:
+        """End a queued run before it starts, and forget the trigger that asked for it."""
+        now = self.clock.now()
+        with self.database.engine.begin() as connection:
+            closed = self.database.runs.close_queued(
+                connection,
+                run.job_name,
+                run_id=run.id,
+                status=RunStatus.STOPPED,
+                error=f"cancelled by {by} before it started",
+                now=now,
+                stopped_by=by,
+            )
+            if not closed:
+                return False  # a runner started it meanwhile: stop it instead
+            job = self.database.jobs.get(run.job_name, connection)
+            spec = job.spec
+            schedule = schedule_of(spec.interval, spec.cron, spec.timezone, self.default_timezone)
+            due = due_by_schedule(schedule, job.last_attempt_at, now)
+            self.database.jobs.cancel_trigger(connection, job, due)
+            log = ActivityLog(self.database, self.clock, by)
+            log.note(
+                "cancelled", "run", str(run.id), after={"job": run.job_name}, connection=connection
+            )
+        return True
 
     def _request(self, run: Run, by: str) -> bool:
         asked = self.database.runs.request_stop(run.id, by, self.clock.now())

@@ -72,6 +72,7 @@ def run_json(run: Run, *, with_output: bool = False) -> dict[str, Any]:
         "error": run.error,
         "runner": run.runner,
         "stopped_by": run.stopped_by,
+        "parameters": masked(run.parameters),  # a trigger's own for this run, or null
     }
     if with_output:
         data["output"] = run.output

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from director_jobs.api.auth import operator, viewer
 from director_jobs.api.context import ApiContext, context
@@ -44,18 +45,36 @@ def show_job(
     return detail_json(api.jobs().detail(params.name(name)))
 
 
+class TriggerBody(BaseModel):
+    """The optional body of a trigger: parameters for this run only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Merged over the job's for this run; null restores a type default.",
+    )
+
+
 @router.post("/{name}/trigger", status_code=202)
 def trigger_job(
     name: str,
+    body: TriggerBody | None = None,
     queue: bool = Query(False, description="While it runs: run once more afterwards."),
     api: ApiContext = Depends(context),  # noqa: B008
     caller: Caller = Depends(operator),  # noqa: B008
 ) -> JSONResponse:
-    """Run the job now (202); 409 while it runs, unless queue=true."""
+    """Queue a run now (202 with the run); 409 while it runs, unless queue=true."""
     service = api.jobs(f"api:{caller.name}")
-    job = service.trigger(params.name(name), queue=queue)
-    body = {"job": overview_json(service.view(job.name)), "queued": job.claimed_by is not None}
-    return JSONResponse(body, status_code=202)
+    parameters = body.parameters if body is not None else None
+    queued = service.trigger(params.name(name), queue=queue, parameters=parameters)
+    answer = {
+        "job": overview_json(service.view(queued.job.name)),
+        "run": run_json(queued.run),
+        "queued": queued.job.claimed_by is not None,  # waits for the current run
+        "joined": queued.joined,  # a trigger before this one had queued the same run
+    }
+    return JSONResponse(answer, status_code=202)
 
 
 @router.post("/{name}/stop", status_code=202)

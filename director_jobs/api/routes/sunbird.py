@@ -18,7 +18,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from director_jobs.api.auth import authenticate, bearer
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.errors import Throttled
-from director_jobs.errors import Forbidden, InvalidInput, JobAlreadyRunning, NotFound, Unauthorized
+from director_jobs.errors import (
+    Forbidden,
+    InvalidInput,
+    JobAlreadyRunning,
+    NotFound,
+    TriggerPending,
+    Unauthorized,
+)
 from director_jobs.validation import validate_name, zone
 
 router = APIRouter(prefix="/backgroundtasks", tags=["sunbird"])
@@ -119,6 +126,8 @@ def trigger_task(
     except JobAlreadyRunning:
         message = "Job currently in running state, please try after some time"
         return _answer(api, api_id, 400, {}, "JOB_ALREADY_RUNNING", message)
+    except TriggerPending as exc:  # an API trigger with parameters waits to start
+        return _answer(api, api_id, 400, {}, "JOB_ALREADY_QUEUED", str(exc))
     except NotFound:
         message = f"taskName: no background task named {task_name!r}"
         return _answer(api, api_id, 404, {}, "RESOURCE_NOT_FOUND", message)
