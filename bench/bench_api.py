@@ -99,7 +99,7 @@ def trigger_delays(url: str, how: str, names: list[str], api_url: str, token: st
                 response = client.post(f"{api_url}/api/v1/jobs/{name}/trigger")
                 asked = datetime.fromisoformat(response.json()["job"]["next_due"])
             else:
-                job = service.trigger(name)
+                job = service.trigger(name).job
                 assert job.next_due_at is not None
                 asked = job.next_due_at
             delays.append((started_at(database, name, asked) - asked).total_seconds())
