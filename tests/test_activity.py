@@ -92,6 +92,31 @@ def test_apply_is_logged_as_the_file_with_a_diff_and_a_dry_run_is_not(
     assert (entries[0]["before"]["interval"], entries[0]["after"]["interval"]) == (3600.0, 10800.0)
 
 
+def test_timeperiods_import_is_logged_per_period_and_a_dry_run_is_not(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    conf = tmp_path / "timeperiods.conf"
+    conf.write_text(
+        'object TimePeriod "office" {\n  ranges = { "monday" = "09:00-17:00" }\n}\n'
+        'object TimePeriod "nights" {\n  ranges = { "monday" = "22:00-24:00" }\n}\n'
+    )
+    ok(sqlite_url, "timeperiods", "import", str(conf))
+    conf.write_text(conf.read_text().replace("09:00-17:00", "08:00-18:00"))
+    ok(sqlite_url, "timeperiods", "import", str(conf), "--dry-run")
+    ok(sqlite_url, "timeperiods", "import", str(conf))
+
+    entries = activity(sqlite_url)
+    assert sorted((e["action"], e["name"]) for e in entries) == [
+        ("created", "nights"),
+        ("created", "office"),
+        ("updated", "office"),
+    ]
+    assert all((e["kind"], e["actor"]) == ("timeperiod", ME) for e in entries)
+    update = next(e for e in entries if e["action"] == "updated")
+    assert update["before"]["ranges"] == {"monday": "09:00-17:00"}
+    assert update["after"]["ranges"] == {"monday": "08:00-18:00"}
+
+
 def test_api_changes_name_the_token_and_the_api_lists_them(sqlite_url: str, tmp_path: Path) -> None:
     ok(sqlite_url, "jobs", "add", "j", "--type", "self-check", "--interval", "1h")
     token = make_token(sqlite_url, "ops", "operator")

@@ -310,7 +310,7 @@ def import_(app: App, file: Path, period_timezone: str | None, dry_run: bool) ->
     ]
     service = _service(app)
     with app.database.engine.begin() as connection:
-        created, updated, same = service.apply_in(connection, specs, app.clock.now())
+        created, updated, same = service.import_in(connection, specs, app.clock.now())
         if dry_run:
             connection.rollback()
     verb = "would be " if dry_run else ""

@@ -153,6 +153,28 @@ class PeriodService:
         self.refresh()
         return created, updated, same
 
+    def import_in(
+        self, connection: Connection, specs: Sequence[PeriodSpec], now: datetime
+    ) -> tuple[list[str], list[str], list[str]]:
+        """`apply_in` for `timeperiods import`, with each change in the activity log."""
+        before = {spec.name: definition(spec) for spec in self.database.periods.all(connection)}
+        created, updated, same = self.apply_in(connection, specs, now)
+        wanted = {spec.name: spec for spec in specs}
+        for name in created:
+            self.activity.note(
+                "created", "timeperiod", name, after=definition(wanted[name]), connection=connection
+            )
+        for name in updated:
+            self.activity.note(
+                "updated",
+                "timeperiod",
+                name,
+                before=before[name],
+                after=definition(wanted[name]),
+                connection=connection,
+            )
+        return created, updated, same
+
     def prune_in(self, connection: Connection, keep: set[str]) -> list[str]:
         """Delete periods not in `keep`; fails when a remaining job or period uses one."""
         doomed = [p.name for p in self.database.periods.all(connection) if p.name not in keep]
