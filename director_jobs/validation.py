@@ -26,6 +26,8 @@ def validate_name(value: str, field: str = "name") -> str:
         raise InvalidInput(
             field, value, "expected 1-64 characters of letters, digits, '.', '_', '-'"
         )
+    if value in (".", ".."):  # path segments in a URL or a file name, never names
+        raise InvalidInput(field, value, "'.' and '..' are not names")
     return value
 
 

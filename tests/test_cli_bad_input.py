@@ -353,6 +353,12 @@ CASES = [
         id="name-slash",
     ),
     pytest.param(
+        ["jobs", "add", "..", "--type", "self-check"],
+        USAGE,
+        err("name: invalid value '..': '.' and '..' are not names"),
+        id="name-dot-dot",
+    ),
+    pytest.param(
         ["jobs", "add", "jöb", "--type", "self-check"],
         USAGE,
         err(f"name: invalid value 'jöb': {NAME_RULE}"),
