@@ -108,6 +108,20 @@ class Run:
 
 
 @dataclass(frozen=True)
+class RunSummary:
+    """What a job overview shows of its last run (no output: that may be 64 KiB a run)."""
+
+    id: int
+    status: RunStatus
+    trigger: Trigger
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration: float | None
+    exit_code: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
 class PeriodSpec:
     """A time period as the user states it: Icinga 2 TimePeriod attributes plus a zone."""
 

@@ -11,11 +11,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from director_jobs.db.engine import connected
-from director_jobs.db.runs_repo import RunRepository
+from director_jobs.db.runs_repo import (
+    RunRepository,
+    newest_finished_run_id,
+    summary_columns,
+    summary_from_row,
+)
 from director_jobs.db.schema import jobs, runs
 from director_jobs.db.types import UTCDateTime
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
-from director_jobs.model import Job, JobSpec, RunStatus, Trigger
+from director_jobs.model import Job, JobSpec, RunStatus, RunSummary, Trigger
 
 
 def spec_columns(spec: JobSpec) -> dict[str, Any]:
@@ -129,7 +134,24 @@ class JobRepository:
         """Every job, by name."""
         query = select(jobs).order_by(jobs.c.name)
         with connected(self.engine, connection) as on:
-            return [job_from_row(r) for r in on.execute(query)]
+            # .all() fetches in one call; iterating fetches row by row, which psycopg
+            # made the slowest part of GET /jobs with 1,000 jobs (docs/benchmarks.md).
+            return [job_from_row(r) for r in on.execute(query).all()]
+
+    def all_with_last_run(self) -> list[tuple[Job, RunSummary | None]]:
+        """Every job, by name, with a summary of its newest finished run: one query."""
+        last = runs.alias("last")
+        query = (
+            select(jobs, *summary_columns(last))
+            .select_from(jobs.outerjoin(last, last.c.id == newest_finished_run_id()))
+            .order_by(jobs.c.name)
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            (job_from_row(row), None if row.last_id is None else summary_from_row(row))
+            for row in rows
+        ]
 
     def delete(self, name: str) -> None:
         """Delete a job that is not running; its run history stays (by name)."""

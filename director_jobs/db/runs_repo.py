@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import FromClause, Label, Row, ScalarSelect, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from director_jobs.db.schema import jobs, runs
-from director_jobs.model import Run, RunStatus, Trigger
+from director_jobs.model import Run, RunStatus, RunSummary, Trigger
 
 
 def run_from_row(row: Row[Any]) -> Run:
@@ -36,6 +36,45 @@ def run_from_row(row: Row[Any]) -> Run:
         stopped_by=m["stopped_by"],
         output_lines=m["output_lines"] or 0,
         parameters=json.loads(m["parameters"]) if m["parameters"] else None,
+    )
+
+
+def newest_finished_run_id() -> ScalarSelect[int]:
+    """The id of the newest finished run of the job in the enclosing query's `jobs` row.
+
+    A correlated subquery per job walks ix_runs_job_name_id backwards from the job's
+    newest run and stops at the first finished one: a few index steps per job however
+    long the history, where a GROUP BY over all runs read every row.
+    """
+    newer = runs.alias("newer")
+    return (
+        select(newer.c.id)
+        .where(newer.c.job_name == jobs.c.name, newer.c.status.not_in(UNFINISHED))
+        .order_by(newer.c.id.desc())
+        .limit(1)
+        .correlate(jobs)
+        .scalar_subquery()
+    )
+
+
+def summary_columns(last: FromClause) -> list[Label[Any]]:
+    """The columns of a RunSummary from `last` (an alias of runs), labelled last_…."""
+    names = ("id", "status", "trigger", "started_at", "finished_at", "duration_seconds")
+    return [last.c[name].label(f"last_{name}") for name in (*names, "exit_code", "error")]
+
+
+def summary_from_row(row: Row[Any]) -> RunSummary:
+    """A RunSummary from the columns summary_columns() added to a row."""
+    m = row._mapping
+    return RunSummary(
+        id=m["last_id"],
+        status=RunStatus(m["last_status"]),
+        trigger=Trigger(m["last_trigger"]),
+        started_at=m["last_started_at"],
+        finished_at=m["last_finished_at"],
+        duration=m["last_duration_seconds"],
+        exit_code=m["last_exit_code"],
+        error=m["last_error"],
     )
 
 
@@ -188,27 +227,19 @@ class RunRepository:
         with self.engine.connect() as connection:
             return [run_from_row(r) for r in connection.execute(query)]
 
-    def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, Run]:
-        """The newest finished run of each job (skipped slots left out), in one query.
-
-        A correlated subquery per job walks ix_runs_job_name_id backwards from the job's
-        newest run and stops at the first finished one: a few index steps per job
-        however long the history, where a GROUP BY over all runs read every row.
-        """
-        inner = runs.alias("newer")
-        newest_finished = (
-            select(inner.c.id)
-            .where(inner.c.job_name == jobs.c.name, inner.c.status.not_in(UNFINISHED))
-            .order_by(inner.c.id.desc())
-            .limit(1)
-            .correlate(jobs)
-            .scalar_subquery()
+    def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, RunSummary]:
+        """The newest finished run of each job (skipped slots left out), in one query."""
+        last = runs.alias("last")
+        query = (
+            select(jobs.c.name, *summary_columns(last))
+            .select_from(jobs)
+            .join(last, last.c.id == newest_finished_run_id())
         )
-        query = select(runs).select_from(jobs).join(runs, runs.c.id == newest_finished)
         if names is not None:
             query = query.where(jobs.c.name.in_(list(names)))
         with self.engine.connect() as connection:
-            return {row.job_name: run_from_row(row) for row in connection.execute(query)}
+            rows = connection.execute(query).all()  # one fetch, not one a row (see jobs.all)
+        return {row.name: summary_from_row(row) for row in rows}
 
     def page(
         self,

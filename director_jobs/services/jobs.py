@@ -26,7 +26,7 @@ from director_jobs.imports.service import ImportService
 from director_jobs.imports.spec import SourceSpec
 from director_jobs.job_types.base import Reference, ReferenceKind
 from director_jobs.job_types.registry import Registry
-from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, Trigger
+from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, RunSummary, Trigger
 from director_jobs.schedule import Schedule, due_by_schedule, first_due, schedule_of
 from director_jobs.services.activity import ActivityLog, definition, snapshot
 from director_jobs.services.periods import PeriodService
@@ -85,7 +85,7 @@ class JobView:
     """A job with what an overview shows beside its definition."""
 
     job: Job
-    last_run: Run | None  # the newest run that ended (skipped slots left out)
+    last_run: RunSummary | None  # the newest run that ended (skipped slots left out)
     next_start: datetime | None
 
     @property
@@ -328,12 +328,11 @@ class JobService:
         return JobDetail(view, effective, self.database.runs.history(name, recent))
 
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
-        """Every job with its last run and next start, in two queries however many jobs."""
+        """Every job with its last run and next start, in one query however many jobs."""
         where = where or JobFilter()
-        last = self.database.runs.latest_by_job()
         views = (
-            JobView(job, last.get(job.name), self.next_start(job))
-            for job in self.database.jobs.all()
+            JobView(job, last, self.next_start(job))
+            for job, last in self.database.jobs.all_with_last_run()
         )
         return [view for view in views if where.admits(view)]
 
