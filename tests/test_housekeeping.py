@@ -35,7 +35,7 @@ def add_run(database: Database, job: str, age_days: float, status: str = "succes
                 trigger="schedule",
                 attempt=1,
                 started_at=started,
-                finished_at=None if status == "running" else started,
+                finished_at=None if status in ("running", "pending") else started,
                 output="",
             )
         ).inserted_primary_key
@@ -51,10 +51,11 @@ def run_ids(database: Database) -> set[int]:
 def test_runs_older_than_the_cutoff_or_beyond_the_per_job_limit_go(database: Database) -> None:
     old = add_run(database, "a", 40)
     old_running = add_run(database, "a", 40, status="running")
+    old_queued = add_run(database, "a", 40, status="pending")  # a trigger still waits for it
     recent = [add_run(database, "b", 1 - i / 1000) for i in range(5)]
     removed = purge(database.engine, Policy(keep_runs_days=30, keep_runs_per_job=3), NOW)
     assert removed.runs == 3  # the 40-day-old run and the two oldest of b's five
-    assert run_ids(database) == {old_running, *recent[-3:]}
+    assert run_ids(database) == {old_running, old_queued, *recent[-3:]}
     assert old not in run_ids(database)
 
 

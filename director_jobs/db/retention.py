@@ -85,7 +85,9 @@ def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]
 
 
 def _purge_runs(connection: Connection, cutoff: datetime, keep_per_job: int) -> int:
-    """Runs older than the cut-off or beyond the newest N of their job; never a running one."""
+    """Runs older than the cut-off or beyond the newest N of their job; never one running
+    or queued (a trigger waits for it)."""
+    in_progress = [RunStatus.RUNNING.value, RunStatus.PENDING.value]
     ranked = (
         select(
             runs.c.id,
@@ -93,12 +95,12 @@ def _purge_runs(connection: Connection, cutoff: datetime, keep_per_job: int) -> 
             .over(partition_by=runs.c.job_name, order_by=runs.c.id.desc())
             .label("rank"),
         )
-        .where(runs.c.status != RunStatus.RUNNING.value)
+        .where(runs.c.status.not_in(in_progress))
         .subquery()
     )
     surplus = select(ranked.c.id).where(ranked.c.rank > keep_per_job)
     old = and_(
-        runs.c.status != RunStatus.RUNNING.value,
+        runs.c.status.not_in(in_progress),
         func.coalesce(runs.c.finished_at, runs.c.started_at, runs.c.scheduled_for) < cutoff,
     )
     return _delete(connection, runs, or_(old, runs.c.id.in_(surplus)))
