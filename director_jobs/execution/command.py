@@ -12,6 +12,7 @@ cannot hold the run.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -151,7 +152,12 @@ def run_command(
     memory_message = None
     while process.poll() is None:
         on_tick()
-        reader.read(_POLL_SECONDS if deadline is None else _until(deadline))
+        wait = _POLL_SECONDS if deadline is None else _until(deadline)
+        if reader.open:
+            reader.read(wait)
+        else:  # its pipes are closed: wait for the exit itself, not a whole poll longer
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(wait)
         if process.poll() is not None:
             break
         if cancel.is_set():
@@ -234,9 +240,14 @@ class _LineReader:
             self._selector.register(pipe, selectors.EVENT_READ, stream)
             self._partial[pipe] = b""
 
+    @property
+    def open(self) -> bool:
+        """True while a pipe is still open (the command or a child may write)."""
+        return bool(self._selector.get_map())
+
     def read(self, timeout: float) -> None:
         """Hand on the complete lines that arrive within `timeout` seconds."""
-        if not self._selector.get_map():
+        if not self.open:
             time.sleep(timeout)
             return
         for key, _ in self._selector.select(timeout):
