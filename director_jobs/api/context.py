@@ -58,8 +58,8 @@ class ApiContext:
         return TokenService(self.database, self.clock)
 
 
-def context(request: Request) -> ApiContext:
-    """The process's ApiContext (a FastAPI dependency)."""
+async def context(request: Request) -> ApiContext:
+    """The process's ApiContext (a FastAPI dependency; async: no thread for a lookup)."""
     found = request.app.state.context
     assert isinstance(found, ApiContext)
     return found

@@ -11,6 +11,7 @@ import click
 
 from director_jobs.cli.app import App
 from director_jobs.cli.root import root
+from director_jobs.db.database import Database
 from director_jobs.errors import ConfigError, InvalidInput
 
 pass_app = click.make_pass_decorator(App, ensure=True)
@@ -95,10 +96,16 @@ def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root
     tls = _tls_files(tls_cert, tls_key)
     prefix = _root_path(root_path)
     app.raise_log_level("info", asked=False)
-    database = app.database  # connects and migrates first: a bad URL fails here, exit 78
+    checked = app.database  # connects and migrates first: a bad URL fails here, exit 78
 
     from director_jobs.api.context import ApiContext  # the web stack: this command only
+    from director_jobs.api.server import REQUEST_THREADS
     from director_jobs.api.server import serve as run_server
+
+    # One pooled connection per request thread: with fewer, busy moments open and
+    # close SQLite connections (and their PRAGMAs) for every request beyond the pool.
+    database = Database(checked.url, pool_size=REQUEST_THREADS)
+    checked.dispose()
 
     scheme = "https" if tls else "http"
     log.info("serving the API on %s://%s:%d%s/api/v1", scheme, where.url_host, where.port, prefix)

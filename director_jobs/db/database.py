@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 class Database:
     """The engine plus repositories; `open` connects and migrates, `dispose` closes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
         self.url = url
-        self.engine = build_engine(url)
+        self.engine = build_engine(url, pool_size)
         self.jobs = JobRepository(self.engine)
         self.runs = RunRepository(self.engine)
         self.periods = PeriodRepository(self.engine)

@@ -179,8 +179,9 @@ def _clean_text_parameters(
     return statement, _storable_parameters(parameters)
 
 
-def build_engine(url: str) -> Engine:
-    """Create an engine for `url` without connecting yet."""
+def build_engine(url: str, pool_size: int | None = None) -> Engine:
+    """Create an engine for `url` without connecting yet; `pool_size` connections kept
+    open (SQLAlchemy's 5 by default; the API keeps one per request thread)."""
     parsed = parse_database_url(url)
     # Errors never show statement parameters: they may hold job output or secrets.
     kwargs: dict[str, Any] = {
@@ -188,6 +189,8 @@ def build_engine(url: str) -> Engine:
         "json_serializer": storable_json,
         "json_deserializer": storable_json_value,
     }
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
     read_only = False
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
