@@ -11,12 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from director_jobs.db.engine import connected
-from director_jobs.db.runs_repo import (
-    RunRepository,
-    newest_finished_run_id,
-    summary_columns,
-    summary_from_row,
-)
+from director_jobs.db.runs_repo import JOBS_WITH_LAST_RUN, RunRepository, summary_from_row
 from director_jobs.db.schema import jobs, runs
 from director_jobs.db.types import UTCDateTime
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
@@ -140,14 +135,8 @@ class JobRepository:
 
     def all_with_last_run(self) -> list[tuple[Job, RunSummary | None]]:
         """Every job, by name, with a summary of its newest finished run: one query."""
-        last = runs.alias("last")
-        query = (
-            select(jobs, *summary_columns(last))
-            .select_from(jobs.outerjoin(last, last.c.id == newest_finished_run_id()))
-            .order_by(jobs.c.name)
-        )
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(JOBS_WITH_LAST_RUN).all()
         return [
             (job_from_row(row), None if row.last_id is None else summary_from_row(row))
             for row in rows
