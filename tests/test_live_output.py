@@ -112,15 +112,14 @@ def test_jobs_logs_follow_shows_lines_while_the_job_runs_then_exits_with_its_res
 
     follower = subprocess.Popen(
         [*DIRECTOR, "jobs", "logs", "chatty", "--follow"],
-        env=environment(db_url),
+        env={**environment(db_url), "PYTHONUNBUFFERED": ""},  # as in a pipe to grep
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         assert follower.stdout is not None
-        seen = read_lines(follower.stdout, 2)  # the INFO line, then `first`
-        assert seen[-1] == "first\n", seen
+        seen, early = read_lines(follower.stdout, 2)  # the INFO line, then `first`
+        assert seen[-1] == "first", seen
         assert run_of(db_url, "chatty")["status"] == "running"  # shown before the end
         gate.touch()
         rest, errors = follower.communicate(timeout=120)
@@ -128,8 +127,8 @@ def test_jobs_logs_follow_shows_lines_while_the_job_runs_then_exits_with_its_res
         if follower.poll() is None:
             follower.kill()
     assert follower.returncode == exit_codes.OK, errors
-    assert rest.splitlines() == ["second", "[stderr] third"]
-    assert errors.strip().endswith("success")
+    assert (early + rest).decode().splitlines() == ["second", "[stderr] third"]
+    assert errors.decode().strip().endswith("success")
 
     shown = run_director(db_url, "jobs", "logs", "chatty")
     assert shown.returncode == 0, shown.stderr
@@ -169,17 +168,22 @@ def test_jobs_logs_refuses_an_unknown_job_a_job_that_never_ran_and_a_foreign_run
     assert f"run {run_id} is of job 'ran', not 'never'" in foreign.stderr
 
 
-def read_lines(stream: IO[str], count: int, seconds: float = 120) -> list[str]:
-    """`count` lines from a child's pipe; AssertionError when they do not come in time."""
-    lines: list[str] = []
+def read_lines(stream: IO[bytes], count: int, seconds: float = 120) -> tuple[list[str], bytes]:
+    """`count` lines from a child's pipe, and what came after them; AssertionError when
+    they do not come in time. Reads the file descriptor itself: a buffered readline
+    would keep lines that already arrived where the selector cannot see them."""
+    received = b""
+    deadline = time.monotonic() + seconds
     with selectors.DefaultSelector() as selector:
         selector.register(stream, selectors.EVENT_READ)
-        deadline = time.monotonic() + seconds
-        while len(lines) < count:
+        while received.count(b"\n") < count:
             left = deadline - time.monotonic()
-            assert left > 0 and selector.select(left), f"only {lines} within {seconds} s"
-            lines.append(stream.readline())
-    return lines
+            assert left > 0 and selector.select(left), f"only {received!r} within {seconds} s"
+            chunk = os.read(stream.fileno(), 65536)
+            assert chunk, f"the pipe closed after {received!r}"
+            received += chunk
+    *lines, rest = received.split(b"\n", count)
+    return [line.decode() for line in lines], rest
 
 
 def sse_events(lines: Iterator[str], seconds: float = 120) -> Iterator[dict[str, str]]:
