@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from bench_api import percentile, seed_history
+from bench_api import percentile, seed_history, started_at
 from common import print_table
 from sqlalchemy import func, select
 
@@ -65,7 +65,6 @@ TRIGGER_PERCENT = 10  # 45% / 45% / 10% by default
 WARMUP_SECONDS = 2.0  # first seconds of the load not counted (connections, first requests)
 REQUEST_TIMEOUT = 30.0  # a request slower than this counts as a transport error
 PROBE_GAP = (0.05, 0.4)  # seconds between probes: land at every phase of a daemon pass
-PROBE_POLL = 0.01  # how often a probe looks for its run (the delay comes from the database)
 DAEMON_SETTLE = 3.0  # the daemon registered, made its first look and dozes
 
 
@@ -262,19 +261,6 @@ def daemon(url: str) -> Iterator[subprocess.Popen[bytes]]:
         process.wait(timeout=60)
 
 
-def start_of(database: Database, name: str, after: datetime) -> datetime:
-    """When the run of `name` caused by the trigger at `after` started (waits up to 30 s)."""
-    query = select(runs.c.started_at).where(runs.c.job_name == name, runs.c.started_at >= after)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with database.engine.connect() as connection:
-            found = connection.execute(query).scalar()
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        time.sleep(PROBE_POLL)
-    raise AssertionError(f"{name} did not start within 30 s of its trigger")
-
-
 def probe(url: str, names: Iterator[str], until: float) -> list[float]:
     """Trigger probe jobs one at a time until `until`; trigger → start delays in seconds."""
     database = Database.open(url)
@@ -288,7 +274,7 @@ def probe(url: str, names: Iterator[str], until: float) -> list[float]:
             # The Job itself (b5df13f), or a result that holds it as `.job` (queued runs).
             asked = getattr(outcome, "job", outcome).next_due_at
             assert asked is not None
-            delays.append((start_of(database, name, asked) - asked).total_seconds())
+            delays.append((started_at(database, name, asked) - asked).total_seconds())
     finally:
         database.dispose()
     return delays
