@@ -23,7 +23,10 @@ from api_server import ApiServer, make_token
 from conftest import DIRECTOR, invoke, run_director, wait_for
 
 from director_jobs import exit_codes
+from director_jobs.clock import SystemClock
+from director_jobs.db.database import Database
 from director_jobs.output import OutputTail, stored_lines
+from director_jobs.services.runs import RunService
 
 
 def gated_job(url: str, name: str, gate: Path, *, fail: bool = False) -> None:
@@ -324,3 +327,46 @@ def logs_of(url: str, name: str) -> str:
     """What `jobs logs NAME` prints now ('' when it fails)."""
     shown = run_director(url, "jobs", "logs", name)
     return shown.stdout if shown.returncode == 0 else ""
+
+
+def test_jobs_logs_follow_waits_for_the_run_just_triggered_not_the_last_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    gate.touch()
+    gated_job(sqlite_url, "again", gate)
+    assert run_director(sqlite_url, "jobs", "run", "again").returncode == 0
+    assert run_director(sqlite_url, "jobs", "trigger", "again").returncode == 0
+    follower = subprocess.Popen(
+        [*DIRECTOR, "jobs", "logs", "again", "--follow"],
+        env=environment(sqlite_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert run_director(sqlite_url, "jobs", "run").returncode == 0  # starts the queued one
+        out, errors = follower.communicate(timeout=120)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+    assert follower.returncode == exit_codes.OK, errors
+    assert errors.decode().strip().endswith("run 2 of again: success")
+    assert out.decode().splitlines()[-3:] == ["first", "second", "[stderr] third"]
+
+
+def test_jobs_logs_shows_a_queued_run_before_the_newest_finished_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    gate.touch()
+    gated_job(sqlite_url, "again", gate)
+    assert run_director(sqlite_url, "jobs", "run", "again").returncode == 0
+    database = Database.open(sqlite_url)
+    service = RunService(database, SystemClock())
+    try:
+        assert service.run_to_show("again").id == 1
+        assert run_director(sqlite_url, "jobs", "trigger", "again").returncode == 0
+        queued = service.run_to_show("again")
+        assert (queued.id, queued.status.value) == (2, "pending")
+    finally:
+        database.dispose()

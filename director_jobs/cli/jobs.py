@@ -796,7 +796,7 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
 @click.option("-f", "--follow", is_flag=True, help="Show new lines until the run ends.")
 @pass_app
 def logs(app: App, name: str, run_id: int | None, follow: bool) -> None:
-    """Show the output of the job's run in progress, or of its newest run.
+    """Show the output of the job's run in progress (or the one queued), else its newest.
 
     With --follow, new lines appear as the job writes them (about half a second
     later, from any host of the database), and the command ends with the run: exit

@@ -141,9 +141,16 @@ class RunService:
         return LogChunk(run, lines, first, missed, max(seen, run.output_lines))
 
     def run_to_show(self, job_name: str) -> Run:
-        """The run `jobs logs NAME` shows: the one in progress, else the newest that ran."""
+        """The run `jobs logs NAME` shows: the one in progress, else the one a trigger
+        queued (just triggered: that is the one to follow), else the newest that ran."""
         self.database.jobs.get(job_name)  # an unknown name is NotFound
-        run = self.database.runs.running_of(job_name) or self.database.runs.newest_started(job_name)
+        with self.database.engine.connect() as connection:
+            queued = self.database.runs.queued_of(connection, job_name)
+        run = (
+            self.database.runs.running_of(job_name)
+            or queued
+            or self.database.runs.newest_started(job_name)
+        )
         if run is None:
             raise NotFound(f"job: {job_name!r} has not run yet")
         return run
