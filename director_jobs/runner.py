@@ -217,11 +217,13 @@ class Runner:
         with self.database.engine.begin() as connection:
             if not self.database.jobs.postpone_unclaimed(connection, job.id, retry_at):
                 return  # another runner claimed it meanwhile: theirs to run
-            if job.pending_trigger is Trigger.MANUAL and self.database.runs.close_queued(
-                connection, job.name, status=RunStatus.ERROR, error=error, now=now
+            # The postponement dropped any trigger (one that came after our read too): the
+            # run it queued is the error run.
+            if self.database.runs.close_queued(
+                connection, job.name, status=RunStatus.ERROR, error=error, now=now, started=True
             ):
                 report.statuses.append((job.name, RunStatus.ERROR))
-                return  # the run the trigger queued is the error run
+                return
             self.database.runs.record(
                 connection,
                 job_id=job.id,
@@ -309,8 +311,12 @@ class Runner:
             if not require_due:
                 raise JobAlreadyRunning(f"job {job.name!r} is already running elsewhere")
             return None
+        unreadable = None
         if require_due and trigger is Trigger.MANUAL:
-            job = self._with_trigger_parameters(job, run_id)
+            try:
+                job = self._with_trigger_parameters(job, run_id)
+            except Exception as exc:  # the run must end with a record, not stay claimed
+                unreadable = f"the trigger's parameters could not be read: {exc}"
         extra = job_extra(job.name, job.spec.type, run_id)
         log.info(
             "starting job %s (run %d, %s, attempt %d)",
@@ -325,7 +331,10 @@ class Runner:
         self.current = CurrentRun(job.name, run_id, started_monotonic)
         stop_watch = StopRequestWatch(self.database, run_id, self.cancel_current)
         try:
-            outcome = self._attempt(job, run_id, output, stop_watch)
+            if unreadable is not None:
+                outcome = Outcome(RunStatus.ERROR, None, unreadable)
+            else:
+                outcome = self._attempt(job, run_id, output, stop_watch)
         except Exception as exc:  # our own bug while running one job must not stop the runner
             log.exception("run %d of %s failed inside the runner", run_id, job.name, extra=extra)
             outcome = Outcome(RunStatus.ERROR, None, f"runner error: {type(exc).__name__}: {exc}")

@@ -225,3 +225,28 @@ def test_second_claim_of_the_same_job_fails(database: Database, clock: FakeClock
     )
     assert database.jobs.claim(job, runner="a:1", **kwargs) is not None  # type: ignore[arg-type]
     assert database.jobs.claim(job, runner="b:2", **kwargs) is None  # type: ignore[arg-type]
+
+
+def test_a_trigger_after_the_runners_read_is_not_swallowed_by_a_scheduled_claim(
+    database: Database, clock: FakeClock
+) -> None:
+    jobs = service(database, clock)
+    jobs.add(JobSpec(name="both", type="self-check", interval=60))
+    stale = database.jobs.get("both")  # due by its schedule, no trigger yet
+    queued = jobs.trigger("both").run
+
+    lost = database.jobs.claim(
+        stale,
+        runner="r:1",
+        runner_process_start=None,
+        now=clock.now(),
+        trigger=Trigger.SCHEDULE,
+        attempt=1,
+        scheduled_for=stale.next_due_at,
+        require_due=True,
+    )
+    runner(database, clock).run_once()
+
+    assert lost is None  # the claim lost: the trigger changed the row after the read
+    run = database.runs.get(queued.id)
+    assert run is not None and (run.status, run.trigger) == (RunStatus.SUCCESS, Trigger.MANUAL)

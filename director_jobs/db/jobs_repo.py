@@ -142,15 +142,14 @@ class JobRepository:
             for row in rows
         ]
 
-    def delete(self, name: str) -> None:
-        """Delete a job that is not running; its run history stays (by name)."""
-        with self.engine.begin() as connection:
-            job = self.get(name, connection)
-            if job.claimed_by:
-                raise JobAlreadyRunning(
-                    f"job: {name!r} is running on {job.claimed_by}; wait for it"
-                )
-            connection.execute(jobs.delete().where(jobs.c.id == job.id))
+    def delete(self, connection: Connection, name: str) -> Job:
+        """Delete a job that is not running (in the caller's transaction); its run history
+        stays (by name). Returns the job as it was."""
+        job = self.get(name, connection)
+        if job.claimed_by:
+            raise JobAlreadyRunning(f"job: {name!r} is running on {job.claimed_by}; wait for it")
+        connection.execute(jobs.delete().where(jobs.c.id == job.id))
+        return job
 
     @staticmethod
     def delete_in(connection: Connection, job_id: int) -> None:
@@ -241,7 +240,13 @@ class JobRepository:
         with self.engine.begin() as connection:
             connection.execute(
                 update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.claimed_by.is_(None))
+                .where(
+                    jobs.c.id == job.id,
+                    jobs.c.claimed_by.is_(None),
+                    # a manual trigger ignores the period: one that came after our read
+                    # must not be put off to the period's opening
+                    jobs.c.pending_trigger.is_distinct_from(Trigger.MANUAL.value),
+                )
                 .values(
                     next_due_at=until,
                     deferred_from=func.coalesce(jobs.c.deferred_from, jobs.c.next_due_at),
@@ -293,6 +298,10 @@ class JobRepository:
         claim_values: dict[str, Any] = {"claimed_by": runner, "deferred_from": None}
         if require_due:
             conditions += [jobs.c.disabled.is_(False), jobs.c.next_due_at <= now]
+            # A trigger that came after our read loses nothing: the claim fails, and the
+            # next pass starts the run that trigger queued.
+            pending = job.pending_trigger.value if job.pending_trigger else None
+            conditions.append(jobs.c.pending_trigger.is_not_distinct_from(pending))
             claim_values["pending_trigger"] = None  # this run is the one it asked for
         # else `jobs run NAME`: a trigger queued before stays, and runs after this run.
         started = {
@@ -300,6 +309,7 @@ class JobRepository:
             "runner": runner,
             "runner_process_start": runner_process_start,
             "attempt": attempt,
+            "job_type": job.spec.type,  # a PUT may have changed it since the trigger
         }
         with self.engine.begin() as connection:
             claimed = connection.execute(update(jobs).where(and_(*conditions)).values(claim_values))
@@ -316,7 +326,6 @@ class JobRepository:
                     insert(runs).values(
                         job_id=job.id,
                         job_name=job.name,
-                        job_type=job.spec.type,
                         status=RunStatus.RUNNING.value,
                         trigger=trigger.value,
                         scheduled_for=scheduled_for,

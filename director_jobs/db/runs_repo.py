@@ -63,7 +63,11 @@ def _newest_finished_run_id() -> ScalarSelect[int]:
     newer = runs.alias("newer")
     return (
         select(newer.c.id)
-        .where(newer.c.job_name == jobs.c.name, newer.c.status.not_in(UNFINISHED))
+        .where(
+            newer.c.job_name == jobs.c.name,
+            newer.c.status.not_in(UNFINISHED),
+            newer.c.started_at.is_not(None),  # a queued run cancelled before it began
+        )
         .order_by(newer.c.id.desc())
         .limit(1)
         .correlate(jobs)
@@ -94,7 +98,11 @@ _LAST_RUNS = (
 _LAST_RUNS_OF = _LAST_RUNS.where(jobs.c.name.in_(bindparam("names", expanding=True)))
 _LAST_RUN_OF_ONE = (
     select(runs.c.job_name.label("name"), *_summary_columns(runs))
-    .where(runs.c.job_name == bindparam("name"), runs.c.status.not_in(UNFINISHED))
+    .where(
+        runs.c.job_name == bindparam("name"),
+        runs.c.status.not_in(UNFINISHED),
+        runs.c.started_at.is_not(None),
+    )
     .order_by(runs.c.id.desc())
     .limit(1)
 )
@@ -217,12 +225,12 @@ class RunRepository:
         queued = RunRepository.queued_of(connection, job_name)
         if queued is None:
             return None
-        connection.execute(
+        started = connection.execute(
             update(runs)
             .where(runs.c.id == queued.id, runs.c.status == RunStatus.PENDING.value)
             .values(status=RunStatus.RUNNING.value, **values)
         )
-        return queued.id
+        return queued.id if started.rowcount == 1 else None
 
     @staticmethod
     def close_queued(
@@ -234,8 +242,13 @@ class RunRepository:
         now: datetime,
         stopped_by: str | None = None,
         run_id: int | None = None,
+        started: bool = False,
     ) -> int:
-        """End the job's queued runs (or the one `run_id`) that never started; how many."""
+        """End the job's queued runs (or the one `run_id`) that never started; how many.
+
+        `started`: the runner tried to start it (an error run, with a start time, as the
+        job's last run); otherwise it never began (a cancel: no last run of the job).
+        """
         conditions = [runs.c.job_name == job_name, runs.c.status == RunStatus.PENDING.value]
         if run_id is not None:
             conditions.append(runs.c.id == run_id)
@@ -246,6 +259,7 @@ class RunRepository:
                 status=status.value,
                 error=error,
                 finished_at=now,
+                started_at=now if started else None,
                 duration_seconds=0.0,
                 stopped_by=stopped_by,
             )
