@@ -277,8 +277,18 @@ class JobService:
                     after=definition(spec),
                     connection=connection,
                 )
+        if spec.disabled and not job.spec.disabled:
+            self._drop_trigger(self.database.jobs.get(name), "disabled")
         send_wakeup(self.database.engine)
         return self.database.jobs.get(name)
+
+    def _drop_trigger(self, job: Job, what: str) -> None:
+        """A job just disabled: its queued run ends unstarted, its trigger is forgotten."""
+        now = self.clock.now()
+        due = due_by_schedule(self.schedule(job.spec), job.last_attempt_at, now)
+        with self.database.engine.begin() as connection:
+            self.database.jobs.cancel_trigger(connection, job, due)  # the job's row first
+            self._end_queued(connection, job.name, what)
 
     def _next_due(self, job: Job, spec: JobSpec, now: datetime) -> datetime | None:
         """Keep the due time when the schedule is unchanged or a trigger waits; otherwise
@@ -292,20 +302,23 @@ class JobService:
 
     def delete(self, name: str) -> None:
         """Delete a job (refused while it runs); a run queued for it ends unstarted."""
-        before = self.database.jobs.get(name).spec
-        self.database.jobs.delete(name)
         with self.database.engine.begin() as connection:
-            self.database.runs.close_queued(
-                connection,
-                name,
-                status=RunStatus.STOPPED,
-                error=f"the job was deleted by {self.activity.actor} before this run started",
-                now=self.clock.now(),
-                stopped_by=self.activity.actor,
-            )
+            job = self.database.jobs.delete(connection, name)
+            self._end_queued(connection, name, "deleted")
             self.activity.note(
-                "deleted", "job", name, before=definition(before), connection=connection
+                "deleted", "job", name, before=definition(job.spec), connection=connection
             )
+
+    def _end_queued(self, connection: Connection, name: str, what: str) -> None:
+        """End the run a trigger queued for job `name`, which was just `what` (deleted, …)."""
+        self.database.runs.close_queued(
+            connection,
+            name,
+            status=RunStatus.STOPPED,
+            error=f"the job was {what} by {self.activity.actor} before this run started",
+            now=self.clock.now(),
+            stopped_by=self.activity.actor,
+        )
 
     def get(self, name: str) -> Job:
         """One job by name (NotFound names it)."""
@@ -337,9 +350,12 @@ class JobService:
         return [view for view in views if where.admits(view)]
 
     def set_disabled(self, name: str, disabled: bool) -> Job:
-        """Disable a job (a running attempt finishes) or enable it again."""
+        """Disable a job (a running attempt finishes; a queued run ends unstarted) or
+        enable it again."""
         was = self.database.jobs.get(name).spec.disabled
         job = self.database.jobs.set_disabled(name, disabled, self.clock.now())
+        if disabled and not was:
+            self._drop_trigger(job, "disabled")
         if was != disabled:
             action = "disabled" if disabled else "enabled"
             self.activity.note(
@@ -596,6 +612,7 @@ class JobService:
             changes.deleted.append(job.name)
             if not dry_run:
                 self.database.jobs.delete_in(connection, job.id)
+                self._end_queued(connection, job.name, "deleted")
 
 
 def _reject_nested_nulls(value: object, field: str) -> None:

@@ -93,9 +93,24 @@ class RunService:
         raise NotRunning(f"job: {name!r} is not running")
 
     def _cancel(self, run: Run, by: str) -> bool:
-        """End a queued run before it starts, and forget the trigger that asked for it."""
+        """End a queued run before it starts, and forget the trigger that asked for it.
+
+        The job's row is written first, as a runner's claim and a trigger do, so that
+        the three take their locks in one order (PostgreSQL and MySQL would otherwise
+        deadlock a cancel against a claim).
+        """
         now = self.clock.now()
         with self.database.engine.begin() as connection:
+            try:
+                job = self.database.jobs.get(run.job_name, connection)
+            except NotFound:  # deleted meanwhile: only the run is left to end
+                job = None
+            if job is not None:
+                spec = job.spec
+                zone = spec.timezone
+                schedule = schedule_of(spec.interval, spec.cron, zone, self.default_timezone)
+                due = due_by_schedule(schedule, job.last_attempt_at, now)
+                self.database.jobs.cancel_trigger(connection, job, due)
             closed = self.database.runs.close_queued(
                 connection,
                 run.job_name,
@@ -105,13 +120,9 @@ class RunService:
                 now=now,
                 stopped_by=by,
             )
-            if not closed:
-                return False  # a runner started it meanwhile: stop it instead
-            job = self.database.jobs.get(run.job_name, connection)
-            spec = job.spec
-            schedule = schedule_of(spec.interval, spec.cron, spec.timezone, self.default_timezone)
-            due = due_by_schedule(schedule, job.last_attempt_at, now)
-            self.database.jobs.cancel_trigger(connection, job, due)
+            if not closed:  # a runner started it meanwhile: stop it instead
+                connection.rollback()
+                return False
             log = ActivityLog(self.database, self.clock, by)
             log.note(
                 "cancelled", "run", str(run.id), after={"job": run.job_name}, connection=connection
@@ -138,7 +149,8 @@ class RunService:
         stored = stored_lines(run.output, run.output_lines)
         lines, missed = stored.after(seen)
         first = max(seen + 1, stored.first)
-        return LogChunk(run, lines, first, missed, max(seen, run.output_lines))
+        total = max(run.output_lines, stored.first - 1 + len(stored.lines))  # 0 before 0009
+        return LogChunk(run, lines, first, missed, max(seen, total))
 
     def run_to_show(self, job_name: str) -> Run:
         """The run `jobs logs NAME` shows: the one in progress, else the one a trigger
