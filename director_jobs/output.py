@@ -32,12 +32,15 @@ class OutputTail:
         self._lock = threading.Lock()
 
     def append(self, text: str) -> None:
-        """Add one line (without its newline); text with newlines (a traceback) adds several."""
-        for line in text.split("\n"):
+        """Add one line (without its newline); text with newlines (a traceback) adds several.
+
+        Scrubbed whole before it is split: a secret that spans lines (a PEM key) matches.
+        """
+        for line in self.scrub(text).split("\n"):
             self._append_line(line)
 
     def _append_line(self, line: str) -> None:
-        line = self.scrub(line[-self._limit :])
+        line = line[-self._limit :]
         size = len(line.encode("utf-8", "replace")) + 1
         with self._lock:
             self._lines.append(line)
@@ -84,8 +87,8 @@ def stored_lines(text: str, total: int) -> StoredLines:
     The note about dropped lines counts only when its number agrees with `total`, so a
     job that prints a look-alike line cannot shift the numbering.
     """
-    if total <= 0:
-        return StoredLines([], 1)
+    if total <= 0:  # no output, or a run stored before the count existed (migration 0009)
+        return StoredLines(text.split("\n") if text else [], 1)
     parts = text.split("\n")
     note = _DROPPED_NOTE_PATTERN.fullmatch(parts[0])
     if note is not None and int(note.group(1)) + len(parts) - 1 == total:

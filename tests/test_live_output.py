@@ -26,6 +26,7 @@ from director_jobs import exit_codes
 from director_jobs.clock import SystemClock
 from director_jobs.db.database import Database
 from director_jobs.output import OutputTail, stored_lines
+from director_jobs.secrets import Scrubber
 from director_jobs.services.runs import RunService
 
 
@@ -370,3 +371,18 @@ def test_jobs_logs_shows_a_queued_run_before_the_newest_finished_one(
         assert (queued.id, queued.status.value) == (2, "pending")
     finally:
         database.dispose()
+
+
+def test_runs_stored_before_the_line_count_still_show_their_output() -> None:
+    stored = stored_lines("old one\nold two", 0)  # output_lines is 0 before migration 0009
+    assert (stored.first, stored.lines) == (1, ["old one", "old two"])
+    assert stored_lines("", 0).lines == []
+
+
+def test_a_secret_that_spans_lines_is_scrubbed_before_the_text_is_split() -> None:
+    key = "-----BEGIN KEY-----\nc2VjcmV0LWtleQ==\n-----END KEY-----"
+    tail = OutputTail(scrub=Scrubber([key]))
+    tail.append(f"Traceback: bad key {key} given")
+    text, _ = tail.snapshot()
+    assert "c2VjcmV0LWtleQ==" not in text
+    assert "***" in text

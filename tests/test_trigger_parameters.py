@@ -274,3 +274,34 @@ def test_a_sunbird_trigger_while_a_run_with_other_parameters_waits_is_a_400(
     assert sunbird.status_code == 400
     params = sunbird.json()["params"]
     assert (params["err"], params["status"]) == ("JOB_ALREADY_QUEUED", "failure")
+
+
+def test_disabling_or_pruning_a_job_ends_its_queued_run_and_a_cancel_is_no_last_run(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    echo_job(sqlite_url, "off")
+    broken = {"command": "false"}
+    added = invoke(
+        sqlite_url, "jobs", "add", "flaky", "--type", "command", "--parameters", json.dumps(broken)
+    )
+    assert added.exit_code == 0, added.output
+    assert run_director(sqlite_url, "jobs", "run", "flaky").returncode == exit_codes.JOB_FAILED
+    for name in ("off", "flaky"):
+        assert run_director(sqlite_url, "jobs", "trigger", name).returncode == 0
+
+    assert run_director(sqlite_url, "jobs", "disable", "off").returncode == 0
+    assert run_director(sqlite_url, "jobs", "stop", "flaky").returncode == 0  # cancels it
+
+    [ended] = runs_of(sqlite_url, "off")
+    assert ended["status"] == "stopped"
+    assert ended["error"].startswith("the job was disabled by cli:")
+    listed = {j["name"]: j for j in json.loads(invoke(sqlite_url, "jobs", "list", "--json").stdout)}
+    assert listed["flaky"]["last_run"]["status"] == "error"  # not the cancelled queued run
+    assert listed["off"]["next_due"] is None  # no schedule, and the trigger is gone
+
+    file = tmp_path / "jobs.toml"
+    file.write_text('[jobs.kept]\ntype = "self-check"\n')
+    assert run_director(sqlite_url, "jobs", "trigger", "flaky").returncode == 0
+    pruned = run_director(sqlite_url, "apply", str(file), "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert runs_of(sqlite_url, "flaky")[0]["status"] == "stopped"

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from director_jobs.errors import NotFound
 from director_jobs.model import Run
@@ -28,22 +31,46 @@ MAX_FOLLOWERS = 100
 
 
 class FollowerSlots:
-    """Counts the open streams of one server, so that followers cannot swamp the database."""
+    """Counts the open streams of one server, so that followers cannot swamp the database.
+
+    Taken in a request thread and given back in the event loop: hence the lock.
+    """
 
     def __init__(self, limit: int = MAX_FOLLOWERS) -> None:
         self.limit = limit
         self.open = 0
+        self._lock = threading.Lock()
 
     def take(self) -> bool:
         """Claim a slot; False when all are taken."""
-        if self.open >= self.limit:
-            return False
-        self.open += 1
-        return True
+        with self._lock:
+            if self.open >= self.limit:
+                return False
+            self.open += 1
+            return True
 
     def give_back(self) -> None:
         """Release a slot when a stream ends."""
-        self.open -= 1
+        with self._lock:
+            self.open -= 1
+
+
+class FollowResponse(StreamingResponse):
+    """The stream of one follower; gives its slot back however the response ends (also
+    when the client leaves before the first event)."""
+
+    def __init__(self, content: AsyncIterator[str], slots: FollowerSlots) -> None:
+        # Proxies must pass each event on at once instead of buffering the stream.
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(content, media_type="text/event-stream", headers=headers)
+        self.slots = slots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the stream; the slot goes back at its end, whatever ended it."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.give_back()
 
 
 def event(kind: str, data: str, event_id: int | None = None) -> str:
@@ -82,28 +109,23 @@ def chunk_events(chunk: LogChunk) -> list[str]:
     return events
 
 
-async def follow(
-    service: RunService, run_id: int, seen: int, slots: FollowerSlots
-) -> AsyncIterator[str]:
-    """Yield the run's events until it ends (or is deleted); frees its slot at the end."""
-    try:
-        quiet_since = time.monotonic()
-        while True:
-            try:
-                chunk = await run_in_threadpool(service.log, run_id, seen)
-            except NotFound:  # housekeeping removed it meanwhile
-                yield event("end", json.dumps({"id": run_id, "status": "deleted"}))
-                return
-            for text in chunk_events(chunk):
-                yield text
-                quiet_since = time.monotonic()
-            seen = chunk.seen
-            if chunk.ended:
-                yield event("end", end_data(chunk.run))
-                return
-            if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
-                yield ": keep-alive\n\n"
-                quiet_since = time.monotonic()
-            await asyncio.sleep(FOLLOW_POLL_SECONDS)
-    finally:
-        slots.give_back()
+async def follow(service: RunService, run_id: int, seen: int) -> AsyncIterator[str]:
+    """Yield the run's events until it ends (or is deleted)."""
+    quiet_since = time.monotonic()
+    while True:
+        try:
+            chunk = await run_in_threadpool(service.log, run_id, seen)
+        except NotFound:  # housekeeping removed it meanwhile
+            yield event("end", json.dumps({"id": run_id, "status": "deleted"}))
+            return
+        for text in chunk_events(chunk):
+            yield text
+            quiet_since = time.monotonic()
+        seen = chunk.seen
+        if chunk.ended:
+            yield event("end", end_data(chunk.run))
+            return
+        if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        await asyncio.sleep(FOLLOW_POLL_SECONDS)

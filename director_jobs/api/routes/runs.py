@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from director_jobs.api import log_stream
 from director_jobs.api.auth import operator, viewer
@@ -70,7 +70,7 @@ def run_log(
     last_event_id: str | None = Header(None, description="Set by a reconnecting follower."),
     api: ApiContext = Depends(context),  # noqa: B008
     _: Caller = Depends(viewer),  # noqa: B008
-) -> dict[str, Any] | StreamingResponse:
+) -> dict[str, Any] | log_stream.FollowResponse:
     """The run's output so far (its last 64 KiB, the job's secrets masked), or a stream of
     it until the run ends (follow=true)."""
     service = api.runs()
@@ -90,9 +90,4 @@ def run_log(
         }
     if not api.followers.take():
         raise Busy(f"follow: {api.followers.limit} log streams are open; try again later")
-    return StreamingResponse(
-        log_stream.follow(service, run_id, after, api.followers),
-        media_type="text/event-stream",
-        # Proxies must pass each event on at once instead of buffering the stream.
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return log_stream.FollowResponse(log_stream.follow(service, run_id, after), api.followers)
