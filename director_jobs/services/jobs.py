@@ -416,6 +416,7 @@ class JobService:
         return Queued(job, run, joined)
 
     def _queue(self, connection: Connection, job: Job, overrides: dict[str, Any] | None) -> int:
+        """Insert the pending run a trigger asked for (in the trigger's transaction)."""
         return self.database.runs.queue(
             connection,
             job_id=job.id,
