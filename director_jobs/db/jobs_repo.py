@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from director_jobs.db.engine import connected
-from director_jobs.db.runs_repo import JOBS_WITH_LAST_RUN, RunRepository, summary_from_row
+from director_jobs.db.runs_repo import RunRepository, overview_statements, summary_from_row
 from director_jobs.db.schema import jobs, runs
 from director_jobs.db.types import UTCDateTime
 from director_jobs.errors import AlreadyExists, JobAlreadyRunning, NotFound
@@ -136,7 +136,7 @@ class JobRepository:
     def all_with_last_run(self) -> list[tuple[Job, RunSummary | None]]:
         """Every job, by name, with a summary of its newest finished run: one query."""
         with self.engine.connect() as connection:
-            rows = connection.execute(JOBS_WITH_LAST_RUN).all()
+            rows = connection.execute(overview_statements().jobs_with_last_run).all()
         return [
             (job_from_row(row), None if row.last_id is None else summary_from_row(row))
             for row in rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Label,
     Row,
     ScalarSelect,
+    Select,
     bindparam,
     func,
     insert,
@@ -81,31 +83,42 @@ def _summary_columns(last: FromClause) -> list[Label[Any]]:
     return [last.c[name].label(f"last_{name}") for name in (*names, "exit_code", "error")]
 
 
-# The statements of job overviews, built once: building them took longer than running
-# them for one job (an alias and a subquery each time), and a statement built once is
-# compiled once (SQLAlchemy caches compiled forms by statement).
-_LAST = runs.alias("last")
-JOBS_WITH_LAST_RUN = (
-    select(jobs, *_summary_columns(_LAST))
-    .select_from(jobs.outerjoin(_LAST, _LAST.c.id == _newest_finished_run_id()))
-    .order_by(jobs.c.name)
-)
-_LAST_RUNS = (
-    select(jobs.c.name, *_summary_columns(_LAST))
-    .select_from(jobs)
-    .join(_LAST, _LAST.c.id == _newest_finished_run_id())
-)
-_LAST_RUNS_OF = _LAST_RUNS.where(jobs.c.name.in_(bindparam("names", expanding=True)))
-_LAST_RUN_OF_ONE = (
-    select(runs.c.job_name.label("name"), *_summary_columns(runs))
-    .where(
-        runs.c.job_name == bindparam("name"),
-        runs.c.status.not_in(UNFINISHED),
-        runs.c.started_at.is_not(None),
+@dataclass(frozen=True)
+class OverviewStatements:
+    """The statements of job overviews (each with the summary of a job's last run)."""
+
+    jobs_with_last_run: Select[Any]  # every job, by name
+    last_runs: Select[Any]  # every job's
+    last_runs_of: Select[Any]  # of the jobs in :names
+    last_run_of_one: Select[Any]  # of the job :name: a plain index walk
+
+
+@functools.cache
+def overview_statements() -> OverviewStatements:
+    """Built once, on first use: building them took longer than running them for one job
+    (an alias and a subquery each time), and a statement built once is compiled once.
+    Not at import: a cron `jobs run` with nothing due would pay for them too."""
+    last = runs.alias("last")
+    last_runs = (
+        select(jobs.c.name, *_summary_columns(last))
+        .select_from(jobs)
+        .join(last, last.c.id == _newest_finished_run_id())
     )
-    .order_by(runs.c.id.desc())
-    .limit(1)
-)
+    return OverviewStatements(
+        jobs_with_last_run=select(jobs, *_summary_columns(last))
+        .select_from(jobs.outerjoin(last, last.c.id == _newest_finished_run_id()))
+        .order_by(jobs.c.name),
+        last_runs=last_runs,
+        last_runs_of=last_runs.where(jobs.c.name.in_(bindparam("names", expanding=True))),
+        last_run_of_one=select(runs.c.job_name.label("name"), *_summary_columns(runs))
+        .where(
+            runs.c.job_name == bindparam("name"),
+            runs.c.status.not_in(UNFINISHED),
+            runs.c.started_at.is_not(None),
+        )
+        .order_by(runs.c.id.desc())
+        .limit(1),
+    )
 
 
 def summary_from_row(row: Row[Any]) -> RunSummary:
@@ -276,13 +289,14 @@ class RunRepository:
 
     def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, RunSummary]:
         """The newest finished run of each job (skipped slots left out), in one query."""
+        statements = overview_statements()
         values: dict[str, Any]
         if names is not None and len(names) == 1:
-            query, values = _LAST_RUN_OF_ONE, {"name": names[0]}
+            query, values = statements.last_run_of_one, {"name": names[0]}
         elif names is not None:
-            query, values = _LAST_RUNS_OF, {"names": list(names)}
+            query, values = statements.last_runs_of, {"names": list(names)}
         else:
-            query, values = _LAST_RUNS, {}
+            query, values = statements.last_runs, {}
         with self.engine.connect() as connection:
             rows = connection.execute(query, values).all()  # one fetch, not one a row
         return {row.name: summary_from_row(row) for row in rows}
