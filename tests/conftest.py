@@ -244,6 +244,13 @@ def invoke(
     )
 
 
+def director_env(url: str) -> dict[str, str]:
+    """The environment of a `director` child on `url`: UTC, and no config file of the machine."""
+    env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
+    env.pop("DIRECTOR_JOBS_CONFIG", None)
+    return env
+
+
 def run_director(
     url: str,
     *args: str,
@@ -252,8 +259,7 @@ def run_director(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m director_jobs` as a real child process."""
-    full_env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC", "COLUMNS": ""}
-    full_env.pop("DIRECTOR_JOBS_CONFIG", None)  # the machine's, not a caller's
+    full_env = {**director_env(url), "COLUMNS": ""}
     full_env.update(env or {})
     return subprocess.run(
         [*DIRECTOR, *args],

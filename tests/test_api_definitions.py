@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, invoke, wait_for
+from conftest import DIRECTOR, director_env, invoke, wait_for
 from test_api import Served, error_of, json_of
 
 # Token names differ from the role names: the activity log must name the token.
@@ -218,11 +217,9 @@ def test_a_running_job_is_not_deleted_409(served: Served) -> None:
     add_job(served.database_url, name, "--type", "command", "--interval", "1d",
             "--parameters", json.dumps({"command": f"touch {marker}; sleep 300", "shell": True}),
             )  # fmt: skip
-    env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": served.database_url, "TZ": "UTC"}
-    env.pop("DIRECTOR_JOBS_CONFIG", None)
     runner = subprocess.Popen(
         [*DIRECTOR, "jobs", "run", name],
-        env=env,
+        env=director_env(served.database_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -20,7 +20,7 @@ from typing import IO
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, invoke, run_director, wait_for
+from conftest import DIRECTOR, director_env, invoke, run_director, wait_for
 
 from director_jobs import exit_codes
 from director_jobs.clock import SystemClock
@@ -43,10 +43,12 @@ def gated_job(url: str, name: str, gate: Path, *, fail: bool = False) -> None:
     assert added.exit_code == 0, added.output
 
 
-def environment(url: str) -> dict[str, str]:
-    env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
-    env.pop("DIRECTOR_JOBS_CONFIG", None)
-    return env
+def ran_job(url: str, name: str, folder: Path) -> None:
+    """A gated job whose gate is open, run once to its end by a one-shot `jobs run NAME`."""
+    gate = folder / f"{name}-gate"
+    gate.touch()
+    gated_job(url, name, gate)
+    assert run_director(url, "jobs", "run", name).returncode == 0
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def daemon(db_url: str) -> Iterator[subprocess.Popen[str]]:
     """A `jobs run --forever` on the test's database."""
     process = subprocess.Popen(
         [*DIRECTOR, "jobs", "run", "--forever"],
-        env=environment(db_url),
+        env=director_env(db_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -116,7 +118,7 @@ def test_jobs_logs_follow_shows_lines_while_the_job_runs_then_exits_with_its_res
 
     follower = subprocess.Popen(
         [*DIRECTOR, "jobs", "logs", "chatty", "--follow"],
-        env={**environment(db_url), "PYTHONUNBUFFERED": ""},  # as in a pipe to grep
+        env={**director_env(db_url), "PYTHONUNBUFFERED": ""},  # as in a pipe to grep
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -155,11 +157,8 @@ def test_jobs_logs_follow_exits_1_when_the_run_fails(sqlite_url: str, tmp_path: 
 def test_jobs_logs_refuses_an_unknown_job_a_job_that_never_ran_and_a_foreign_run(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    gate.touch()
-    gated_job(sqlite_url, "ran", gate)
-    gated_job(sqlite_url, "never", gate)
-    assert run_director(sqlite_url, "jobs", "run", "ran").returncode == 0
+    ran_job(sqlite_url, "ran", tmp_path)
+    gated_job(sqlite_url, "never", tmp_path / "never-gate")
     run_id = str(run_of(sqlite_url, "ran")["id"])
 
     unknown = run_director(sqlite_url, "jobs", "logs", "nosuch")
@@ -267,10 +266,7 @@ def test_the_api_streams_a_running_jobs_lines_then_an_end_event(
 def test_the_log_endpoint_refuses_bad_input_and_unknown_runs(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    gate.touch()
-    gated_job(sqlite_url, "ran", gate)
-    assert run_director(sqlite_url, "jobs", "run", "ran").returncode == 0
+    ran_job(sqlite_url, "ran", tmp_path)
     run_id = run_of(sqlite_url, "ran")["id"]
     token = make_token(sqlite_url, "watcher", "viewer")
     server = ApiServer(sqlite_url, tmp_path / "serve.log").start()
@@ -304,7 +300,7 @@ def test_a_dead_runners_abandoned_run_keeps_the_output_saved_while_it_ran(
     gated_job(sqlite_url, "orphan", gate)
     runner = subprocess.Popen(
         [*DIRECTOR, "jobs", "run", "orphan"],
-        env=environment(sqlite_url),
+        env=director_env(sqlite_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -333,14 +329,11 @@ def logs_of(url: str, name: str) -> str:
 def test_jobs_logs_follow_waits_for_the_run_just_triggered_not_the_last_one(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    gate.touch()
-    gated_job(sqlite_url, "again", gate)
-    assert run_director(sqlite_url, "jobs", "run", "again").returncode == 0
+    ran_job(sqlite_url, "again", tmp_path)
     assert run_director(sqlite_url, "jobs", "trigger", "again").returncode == 0
     follower = subprocess.Popen(
         [*DIRECTOR, "jobs", "logs", "again", "--follow"],
-        env=environment(sqlite_url),
+        env=director_env(sqlite_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -358,10 +351,7 @@ def test_jobs_logs_follow_waits_for_the_run_just_triggered_not_the_last_one(
 def test_jobs_logs_shows_a_queued_run_before_the_newest_finished_one(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    gate = tmp_path / "gate"
-    gate.touch()
-    gated_job(sqlite_url, "again", gate)
-    assert run_director(sqlite_url, "jobs", "run", "again").returncode == 0
+    ran_job(sqlite_url, "again", tmp_path)
     database = Database.open(sqlite_url)
     service = RunService(database, SystemClock())
     try:

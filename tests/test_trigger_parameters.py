@@ -5,7 +5,6 @@ parameters, and can be cancelled before it starts."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import DIRECTOR, invoke, run_director, wait_for
+from conftest import DIRECTOR, director_env, invoke, run_director, wait_for
 
 from director_jobs import exit_codes
 
@@ -35,12 +34,6 @@ def runs_of(url: str, name: str) -> list[dict[str, Any]]:
     assert shown.exit_code == 0, shown.output
     found: list[dict[str, Any]] = json.loads(shown.stdout)
     return found
-
-
-def environment(url: str) -> dict[str, str]:
-    env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
-    env.pop("DIRECTOR_JOBS_CONFIG", None)
-    return env
 
 
 @pytest.fixture
@@ -206,7 +199,7 @@ def test_triggers_while_the_job_runs_queue_one_more_run_with_their_parameters(
     assert added.exit_code == 0, added.output
     daemon = subprocess.Popen(
         [*DIRECTOR, "jobs", "run", "--forever"],
-        env=environment(db_url),
+        env=director_env(db_url),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
