@@ -55,7 +55,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 @contextmanager
-def daemon(url: str, source: Path) -> Iterator[None]:
+def daemon(url: str, source: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`jobs run --forever` of the code in `source` (this checkout or the baseline's)."""
     env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "PYTHONPATH": str(source)}
     env.pop("NOTIFY_SOCKET", None)
@@ -68,7 +68,7 @@ def daemon(url: str, source: Path) -> Iterator[None]:
     )
     time.sleep(3)  # registered, first look done, dozing
     try:
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=60)

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import cycle
@@ -38,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from bench_api import percentile, seed_history, started_at
+from bench_api import daemon, percentile, seed_history, started_at
 from common import print_table
 from sqlalchemy import func, select
 
@@ -65,7 +62,6 @@ TRIGGER_PERCENT = 10  # 45% / 45% / 10% by default
 WARMUP_SECONDS = 2.0  # first seconds of the load not counted (connections, first requests)
 REQUEST_TIMEOUT = 30.0  # a request slower than this counts as a transport error
 PROBE_GAP = (0.05, 0.4)  # seconds between probes: land at every phase of a daemon pass
-DAEMON_SETTLE = 3.0  # the daemon registered, made its first look and dozes
 
 
 @dataclass
@@ -241,26 +237,6 @@ def seed(url: str) -> None:
     database.dispose()
 
 
-@contextmanager
-def daemon(url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A `jobs run --forever` daemon of this checkout, settled into its doze."""
-    env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    env.pop("NOTIFY_SOCKET", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "director_jobs", "jobs", "run", "--forever"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=REPO,
-    )
-    time.sleep(DAEMON_SETTLE)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
 def probe(url: str, names: Iterator[str], until: float) -> list[float]:
     """Trigger probe jobs one at a time until `until`; trigger → start delays in seconds."""
     database = Database.open(url)
@@ -327,7 +303,7 @@ def measure(url: str, folder: Path, args: argparse.Namespace) -> Phase:
     names = cycle(f"probe-{i:03d}" for i in range(PROBE_JOBS))
     client = LoadClient(server.port, token, args.concurrency, args.seconds, args.triggers)
     try:
-        with daemon(url) as process:
+        with daemon(url, REPO) as process:
             quiet = probe(url, names, time.monotonic() + args.seconds)
             watched = {
                 "serve": psutil.Process(server.process.pid),
