@@ -113,18 +113,19 @@ async def follow(service: RunService, run_id: int, seen: int) -> AsyncIterator[s
     """Yield the run's events until it ends (or is deleted)."""
     quiet_since = time.monotonic()
     while True:
-        try:
-            chunk = await run_in_threadpool(service.log, run_id, seen)
-        except NotFound:  # housekeeping removed it meanwhile
-            yield event("end", json.dumps({"id": run_id, "status": "deleted"}))
-            return
-        for text in chunk_events(chunk):
-            yield text
-            quiet_since = time.monotonic()
-        seen = chunk.seen
-        if chunk.ended:
-            yield event("end", end_data(chunk.run))
-            return
+        if not await run_in_threadpool(service.nothing_new, run_id, seen):
+            try:
+                chunk = await run_in_threadpool(service.log, run_id, seen)
+            except NotFound:  # housekeeping removed it meanwhile
+                yield event("end", json.dumps({"id": run_id, "status": "deleted"}))
+                return
+            for text in chunk_events(chunk):
+                yield text
+                quiet_since = time.monotonic()
+            seen = chunk.seen
+            if chunk.ended:
+                yield event("end", end_data(chunk.run))
+                return
         if time.monotonic() - quiet_since >= KEEPALIVE_SECONDS:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()

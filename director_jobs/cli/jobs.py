@@ -817,6 +817,9 @@ def logs(app: App, name: str, run_id: int | None, follow: bool) -> None:
         raise InvalidInput("run", run_id, f"run {run_id} is of job {run.job_name!r}, not {name!r}")
     seen = 0
     while True:
+        if seen and service.nothing_new(run.id, seen):  # no output (64 KiB) read for nothing
+            time.sleep(FOLLOW_POLL_SECONDS)
+            continue
         chunk = service.log(run.id, seen)
         if chunk.missed:
             click.echo(f"[… {chunk.missed} lines dropped before they could be shown]")

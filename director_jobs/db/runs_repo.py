@@ -359,6 +359,13 @@ class RunRepository:
             row = connection.execute(query).first()
         return run_from_row(row) if row else None
 
+    def progress(self, run_id: int) -> tuple[RunStatus, int] | None:
+        """A run's status and its count of output lines, without reading the output."""
+        query = select(runs.c.status, runs.c.output_lines).where(runs.c.id == run_id)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else (RunStatus(row.status), row.output_lines)
+
     def newest_started(self, job_name: str) -> Run | None:
         """The newest run of a job that started (skipped slots and queued runs left out)."""
         query = (

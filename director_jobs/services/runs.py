@@ -152,6 +152,15 @@ class RunService:
         total = max(run.output_lines, stored.first - 1 + len(stored.lines))  # 0 before 0009
         return LogChunk(run, lines, first, missed, max(seen, total))
 
+    def nothing_new(self, run_id: int, seen: int) -> bool:
+        """True while the run goes on with no lines after the first `seen`: a follower's
+        poll then skips reading the output (up to 64 KiB) again."""
+        progress = self.database.runs.progress(run_id)
+        if progress is None:
+            return False  # gone: the full read says so
+        status, lines = progress
+        return status in (RunStatus.PENDING, RunStatus.RUNNING) and lines <= seen
+
     def run_to_show(self, job_name: str) -> Run:
         """The run `jobs logs NAME` shows: the one in progress, else the one a trigger
         queued (just triggered: that is the one to follow), else the newest that ran."""
