@@ -164,6 +164,20 @@ def test_runs_are_paged_newest_first_with_a_cursor(served: Served) -> None:
     assert len(seen) == 5 and seen == sorted(seen, reverse=True)
 
 
+def test_a_deleted_jobs_runs_stay_listed(served: Served) -> None:
+    add_job(served.database_url, "gone", "--type", "self-check", "--interval", "1h")
+    ran = run_director(served.database_url, "jobs", "run", "gone", "--force")
+    assert ran.returncode == 0, ran.stderr
+    deleted = invoke(served.database_url, "jobs", "delete", "gone")
+    assert deleted.exit_code == 0, deleted.output
+    with served.client("viewer") as client:
+        page = client.get("/runs", params={"job": "gone"})
+        job = client.get("/jobs/gone")
+    assert page.status_code == 200
+    assert [run["job"] for run in page.json()["runs"]] == ["gone"]
+    error_of(job, 404, "NOT_FOUND", "job")
+
+
 def test_time_periods_and_their_windows(served: Served) -> None:
     with served.client("viewer") as client:
         listed = client.get("/timeperiods").json()["timeperiods"]

@@ -763,7 +763,7 @@ def history(app: App, name: str | None, limit: int, with_output: bool, as_json: 
     """
     from director_jobs.services.runs import RunService
 
-    runs = RunService(app.database, app.clock).history(name, limit)
+    runs = RunService(app.database, app.clock).history(name, limit, with_output=with_output)
     if as_json:
         print_json([run_json(r, with_output=with_output) for r in runs])
         return

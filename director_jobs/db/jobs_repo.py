@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, and_, case, func, insert, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -118,9 +131,8 @@ class JobRepository:
 
     def get(self, name: str, connection: Connection | None = None) -> Job:
         """Return the job `name` or raise NotFound."""
-        query = select(jobs).where(jobs.c.name == name)
         with connected(self.engine, connection) as on:
-            row = on.execute(query).first()
+            row = on.execute(_by_name(), {"name": name}).first()
         if row is None:
             raise NotFound(f"job: no job named {name!r}")
         return job_from_row(row)
@@ -392,3 +404,9 @@ class JobRepository:
         with self.engine.connect() as connection:
             rows = connection.execute(select(jobs).where(jobs.c.id.in_(list(ids))))
             return {row.id: job_from_row(row) for row in rows}
+
+
+@functools.cache
+def _by_name() -> Select[Any]:
+    """One job by name, built once: the API asks on most requests."""
+    return select(jobs).where(jobs.c.name == bindparam("name"))

@@ -43,7 +43,7 @@ def run_from_row(row: Row[Any]) -> Run:
         duration=m["duration_seconds"],
         exit_code=m["exit_code"],
         error=m["error"],
-        output=m["output"] or "",
+        output=(m["output"] or "") if "output" in m else "",  # lists leave it out
         runner=m["runner"],
         stopped_by=m["stopped_by"],
         output_lines=m["output_lines"] or 0,
@@ -119,6 +119,30 @@ def overview_statements() -> OverviewStatements:
         .order_by(runs.c.id.desc())
         .limit(1),
     )
+
+
+# Every column of a run but its output (up to 64 KiB each), for lists that do not show it.
+_WITHOUT_OUTPUT = [column for column in runs.c if column.name != "output"]
+
+
+@functools.cache
+def _listing(
+    by_job: bool, by_status: bool, by_start: bool, paged: bool, with_output: bool = False
+) -> Select[Any]:
+    """Runs newest first, with a filter for each flag that is set; built once per mix of
+    filters (building one took as long as running it). Values: job_name, status, since,
+    before_id, limit."""
+    query = select(*(runs.c if with_output else _WITHOUT_OUTPUT)).order_by(runs.c.id.desc())
+    if by_job:
+        query = query.where(runs.c.job_name == bindparam("job_name"))
+    if by_status:
+        query = query.where(runs.c.status == bindparam("status"))
+    if by_start:
+        started = func.coalesce(runs.c.started_at, runs.c.scheduled_for, runs.c.finished_at)
+        query = query.where(started >= bindparam("since", type_=runs.c.started_at.type))
+    if paged:
+        query = query.where(runs.c.id < bindparam("before_id"))
+    return query.limit(bindparam("limit"))
 
 
 def summary_from_row(row: Row[Any]) -> RunSummary:
@@ -279,13 +303,12 @@ class RunRepository:
         )
         return result.rowcount
 
-    def history(self, job_name: str | None, limit: int) -> list[Run]:
-        """Runs, newest first, of one job or of all."""
-        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
-        if job_name is not None:
-            query = query.where(runs.c.job_name == job_name)
+    def history(self, job_name: str | None, limit: int, *, with_output: bool = False) -> list[Run]:
+        """Runs, newest first, of one job or of all; their output only when asked for."""
+        query = _listing(job_name is not None, False, False, False, with_output)
         with self.engine.connect() as connection:
-            return [run_from_row(r) for r in connection.execute(query)]
+            rows = connection.execute(query, {"job_name": job_name, "limit": limit}).all()
+        return [run_from_row(r) for r in rows]
 
     def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, RunSummary]:
         """The newest finished run of each job (skipped slots left out), in one query."""
@@ -310,20 +333,20 @@ class RunRepository:
         before_id: int | None,
         limit: int,
     ) -> list[Run]:
-        """Runs newest first, narrowed by job, status and start time; `before_id` pages on."""
-        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
-        if job_name is not None:
-            query = query.where(runs.c.job_name == job_name)
-        if status is not None:
-            query = query.where(runs.c.status == status.value)
-        if since is not None:
-            query = query.where(
-                func.coalesce(runs.c.started_at, runs.c.scheduled_for, runs.c.finished_at) >= since
-            )
-        if before_id is not None:
-            query = query.where(runs.c.id < before_id)
+        """Runs newest first (without their output), narrowed by job, status and start
+        time; `before_id` pages on."""
+        query = _listing(
+            job_name is not None, status is not None, since is not None, before_id is not None
+        )
+        values = {
+            "job_name": job_name,
+            "status": None if status is None else status.value,
+            "since": since,
+            "before_id": before_id,
+            "limit": limit,
+        }
         with self.engine.connect() as connection:
-            return [run_from_row(r) for r in connection.execute(query)]
+            return [run_from_row(r) for r in connection.execute(query, values).all()]
 
     def get(self, run_id: int) -> Run | None:
         """One run by id."""

@@ -176,9 +176,9 @@ class RunService:
             raise NotFound(f"job: {job_name!r} has not run yet")
         return run
 
-    def history(self, job_name: str | None, limit: int) -> list[Run]:
+    def history(self, job_name: str | None, limit: int, *, with_output: bool = False) -> list[Run]:
         """The newest `limit` runs of one job (which must exist) or of all."""
-        runs = self.database.runs.history(job_name, limit)
+        runs = self.database.runs.history(job_name, limit, with_output=with_output)
         if job_name is not None and not runs:
             self.database.jobs.get(job_name)  # an unknown name is an error, not an empty list
         return runs
@@ -187,8 +187,6 @@ class RunService:
         """A page of runs, newest first; the cursor is the id the next page starts below."""
         check_limit(query.limit, MAX_PAGE)
         before = cursor_id(query.cursor)
-        if query.job is not None:
-            self.database.jobs.get(query.job)
         runs = self.database.runs.page(
             job_name=query.job,
             status=query.status,
@@ -196,6 +194,9 @@ class RunService:
             before_id=before,
             limit=query.limit + 1,  # one more tells whether a next page exists
         )
+        if query.job is not None and not runs:
+            # An unknown job is an error, not an empty page; a deleted job's runs stay listed.
+            self.database.jobs.get(query.job)
         more = len(runs) > query.limit
         runs = runs[: query.limit]
         return RunPage(runs, str(runs[-1].id) if more else None)
