@@ -15,10 +15,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from director_jobs.api.threads import in_thread
 from director_jobs.errors import NotFound
 from director_jobs.model import Run
 from director_jobs.services.runs import FOLLOW_POLL_SECONDS, LogChunk, RunService
@@ -113,9 +113,9 @@ async def follow(service: RunService, run_id: int, seen: int) -> AsyncIterator[s
     """Yield the run's events until it ends (or is deleted)."""
     quiet_since = time.monotonic()
     while True:
-        if not await run_in_threadpool(service.nothing_new, run_id, seen):
+        if not await in_thread(service.nothing_new, run_id, seen):
             try:
-                chunk = await run_in_threadpool(service.log, run_id, seen)
+                chunk = await in_thread(service.log, run_id, seen)
             except NotFound:  # housekeeping removed it meanwhile
                 yield event("end", json.dumps({"id": run_id, "status": "deleted"}))
                 return

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import Any
 
-import anyio.to_thread
 import uvicorn
 
 from director_jobs.api.app import create_app
 from director_jobs.api.context import ApiContext
 from director_jobs.systemd import Notifier
-
-# Threads that run request handlers (anyio's default is 40). The database pool keeps as
-# many connections; on two cores more threads only queue for the CPU or a lock.
-REQUEST_THREADS = 16
 
 
 class NotifyingServer(uvicorn.Server):
@@ -27,7 +21,6 @@ class NotifyingServer(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Bind and listen; READY=1 only when that worked."""
-        anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         await super().startup(sockets)
         if self.started:
             self.notifier.ready("serving the API")
@@ -53,7 +46,7 @@ def serve(context: ApiContext, host: str, port: int, root_path: str, tls: dict[s
     )
     server = NotifyingServer(config, Notifier())
     try:
-        asyncio.run(server.serve())
+        server.run()  # on uvloop when it is installed (loop="auto")
     except SystemExit:  # uvicorn exits 1 when it cannot bind; the caller says why
         return False
     return server.started

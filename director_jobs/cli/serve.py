@@ -99,8 +99,8 @@ def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root
     checked = app.database  # connects and migrates first: a bad URL fails here, exit 78
 
     from director_jobs.api.context import ApiContext  # the web stack: this command only
-    from director_jobs.api.server import REQUEST_THREADS
     from director_jobs.api.server import serve as run_server
+    from director_jobs.api.threads import REQUEST_THREADS
 
     # One pooled connection per request thread: with fewer, busy moments open and
     # close SQLite connections (and their PRAGMAs) for every request beyond the pool.

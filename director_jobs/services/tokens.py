@@ -49,6 +49,15 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def check_shape(secret: str | None) -> str:
+    """`secret` when it could be a token at all; Unauthorized without reading the database."""
+    if not secret:
+        raise Unauthorized("a token is needed: send 'Authorization: Bearer TOKEN'")
+    if not _TOKEN_SHAPE.fullmatch(secret):
+        raise Unauthorized("the token is malformed")
+    return secret
+
+
 def parse_role(value: str) -> str:
     """Return `value` when it names a role."""
     if value not in ROLES:
@@ -100,11 +109,7 @@ class TokenService:
 
     def authenticate(self, secret: str | None) -> Caller:
         """The caller that `secret` belongs to; Unauthorized (saying why) when none."""
-        if not secret:
-            raise Unauthorized("a token is needed: send 'Authorization: Bearer TOKEN'")
-        if not _TOKEN_SHAPE.fullmatch(secret):
-            raise Unauthorized("the token is malformed")
-        presented = digest(secret)
+        presented = digest(check_shape(secret))
         record = self.database.tokens.by_digest(presented)
         # The lookup found it by digest; compare once more in constant time all the same.
         if record is None or not hmac.compare_digest(record.secret_sha256, presented):

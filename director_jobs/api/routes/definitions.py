@@ -15,9 +15,10 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, Wit
 from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException
 
-from director_jobs.api.auth import admin
+from director_jobs.api.auth import admin_caller
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.routes import params
+from director_jobs.api.threads import in_thread
 from director_jobs.errors import InvalidInput, NotFound, UnknownJobType
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec
 from director_jobs.services.jobs import JobService
@@ -85,7 +86,10 @@ def _is_json(content_type: str | None) -> bool:
     )
 
 
-async def definition(request: Request, _: Caller = Depends(admin)) -> Definition:  # noqa: B008
+async def definition(
+    request: Request,
+    _: Caller = Depends(admin_caller),  # noqa: B008
+) -> Definition:
     """The body as a Definition, read after the token check: no token is 401 whatever it holds."""
     content_type = request.headers.get("content-type")
     if not _is_json(content_type):
@@ -155,18 +159,22 @@ def _exists(service: JobService, name: str) -> bool:
 
 
 @router.post("/{name}", status_code=201, openapi_extra=_BODY)
-def create_job(
+async def create_job(
     name: str,
     body: Definition = Depends(definition),  # noqa: B008
     api: ApiContext = Depends(context),  # noqa: B008
-    caller: Caller = Depends(admin),  # noqa: B008
+    caller: Caller = Depends(admin_caller),  # noqa: B008
 ) -> JSONResponse:
     """Define a new job (201, the job as GET /jobs shows it); 409 when the name is taken."""
-    service = api.jobs(f"api:{caller.name}")
-    spec = spec_of(params.name(name), body)
-    with _unknown_type_is_a_bad_value(spec.type):
-        job = service.add(spec)
-    return JSONResponse(overview_json(service.view(job.name)), status_code=201)
+
+    def work() -> dict[str, Any]:
+        service = api.jobs(f"api:{caller.name}")
+        spec = spec_of(params.name(name), body)
+        with _unknown_type_is_a_bad_value(spec.type):
+            job = service.add(spec)
+        return overview_json(service.view(job.name))
+
+    return JSONResponse(await in_thread(work), status_code=201)
 
 
 @router.put(
@@ -174,29 +182,34 @@ def create_job(
     openapi_extra=_BODY,
     responses={201: {"description": "There was no job of that name: created."}},
 )
-def replace_job(
+async def replace_job(
     name: str,
     body: Definition = Depends(definition),  # noqa: B008
     api: ApiContext = Depends(context),  # noqa: B008
-    caller: Caller = Depends(admin),  # noqa: B008
+    caller: Caller = Depends(admin_caller),  # noqa: B008
 ) -> JSONResponse:
     """Replace the whole definition (200; omitted fields take their defaults) or create it (201)."""
-    service = api.jobs(f"api:{caller.name}")
-    spec = spec_of(params.name(name), body)
-    with _unknown_type_is_a_bad_value(spec.type):
-        if _exists(service, spec.name):
-            job, status = service.update(spec.name, **_fields_of(spec)), 200
-        else:
-            job, status = service.add(spec), 201
-    return JSONResponse(overview_json(service.view(job.name)), status_code=status)
+
+    def work() -> tuple[dict[str, Any], int]:
+        service = api.jobs(f"api:{caller.name}")
+        spec = spec_of(params.name(name), body)
+        with _unknown_type_is_a_bad_value(spec.type):
+            if _exists(service, spec.name):
+                job, status = service.update(spec.name, **_fields_of(spec)), 200
+            else:
+                job, status = service.add(spec), 201
+        return overview_json(service.view(job.name)), status
+
+    answer, status = await in_thread(work)
+    return JSONResponse(answer, status_code=status)
 
 
 @router.delete("/{name}", status_code=204, response_class=Response)
-def delete_job(
+async def delete_job(
     name: str,
     api: ApiContext = Depends(context),  # noqa: B008
-    caller: Caller = Depends(admin),  # noqa: B008
+    caller: Caller = Depends(admin_caller),  # noqa: B008
 ) -> Response:
     """Delete a job (204; its run history stays); 409 while it runs."""
-    api.jobs(f"api:{caller.name}").delete(params.name(name))
+    await in_thread(lambda: api.jobs(f"api:{caller.name}").delete(params.name(name)))
     return Response(status_code=204)

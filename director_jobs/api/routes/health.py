@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from director_jobs.api.context import ApiContext, context
+from director_jobs.api.threads import in_thread
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-def health(api: ApiContext = Depends(context)) -> JSONResponse:  # noqa: B008
+async def health(api: ApiContext = Depends(context)) -> JSONResponse:  # noqa: B008
     """200 with "ok", or 503 with "degraded" and the reasons (no runner, no database)."""
-    found = api.status().health()
+    found = await in_thread(api.status().health)
     body = {
         "status": found.status,
         "reasons": found.reasons,

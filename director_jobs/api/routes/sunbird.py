@@ -15,9 +15,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from director_jobs.api.auth import authenticate, bearer
+from director_jobs.api.auth import access_of, bearer
 from director_jobs.api.context import ApiContext, context
 from director_jobs.api.errors import Throttled
+from director_jobs.api.threads import in_thread
 from director_jobs.errors import (
     Forbidden,
     InvalidInput,
@@ -78,8 +79,7 @@ def _admin_refusal(
 ) -> tuple[JSONResponse | None, str]:
     """(None, the admin's actor name) for an admin; the 401 (or 429) answer for anyone else."""
     try:
-        caller = authenticate(request, credentials, api)
-        caller.require("admin")
+        caller = access_of(request, credentials, api, "admin").caller()
     except Throttled as exc:
         return _answer(api, api_id, 429, {}, "TOO_MANY_REQUESTS", str(exc)), ""
     except (Unauthorized, Forbidden) as exc:
@@ -88,12 +88,19 @@ def _admin_refusal(
 
 
 @router.get("")
-def list_tasks(
+async def list_tasks(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     api: ApiContext = Depends(context),  # noqa: B008
 ) -> JSONResponse:
     """Every job as a task: its first tag as the group (or "default"), name, description."""
+    return await in_thread(lambda: _list_tasks(request, credentials, api))
+
+
+def _list_tasks(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, api: ApiContext
+) -> JSONResponse:
+    """The task list in its envelope, or the refusal (in a request thread)."""
     api_id = "api.backgroundtasks.read"
     refusal, _ = _admin_refusal(request, credentials, api, api_id)
     if refusal is not None:
@@ -110,13 +117,23 @@ def list_tasks(
 
 
 @router.post("/trigger/{task_name}")
-def trigger_task(
+async def trigger_task(
     task_name: str,
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
     api: ApiContext = Depends(context),  # noqa: B008
 ) -> JSONResponse:
     """Run the job now; 400 JOB_ALREADY_RUNNING while it runs, 404 when there is none."""
+    return await in_thread(lambda: _trigger_task(task_name, request, credentials, api))
+
+
+def _trigger_task(
+    task_name: str,
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    api: ApiContext,
+) -> JSONResponse:
+    """The trigger's answer in its envelope, or the refusal (in a request thread)."""
     api_id = "api.backgroundtasks.trigger"
     refusal, actor = _admin_refusal(request, credentials, api, api_id)
     if refusal is not None:
