@@ -303,8 +303,9 @@ class RunRepository:
         )
         return result.rowcount
 
-    def history(self, job_name: str | None, limit: int, *, with_output: bool = False) -> list[Run]:
-        """Runs, newest first, of one job or of all; their output only when asked for."""
+    def history(self, job_name: str | None, limit: int, *, with_output: bool = True) -> list[Run]:
+        """Runs, newest first, of one job or of all; without their output when it is not
+        shown (up to 64 KiB a run)."""
         query = _listing(job_name is not None, False, False, False, with_output)
         with self.engine.connect() as connection:
             rows = connection.execute(query, {"job_name": job_name, "limit": limit}).all()

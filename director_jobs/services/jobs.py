@@ -338,7 +338,10 @@ class JobService:
             effective = self.registry.validated(spec.type, spec.parameters)[1]
         except DirectorJobsError as exc:  # still useful for a job whose type is broken
             effective = {"error": str(exc)}
-        return JobDetail(view, effective, self.database.runs.history(name, recent))
+        # The recent runs are listed without their output: neither `jobs show` nor the API
+        # shows it there.
+        runs = self.database.runs.history(name, recent, with_output=False)
+        return JobDetail(view, effective, runs)
 
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
         """Every job with its last run and next start, in one query however many jobs."""

@@ -176,7 +176,7 @@ class RunService:
             raise NotFound(f"job: {job_name!r} has not run yet")
         return run
 
-    def history(self, job_name: str | None, limit: int, *, with_output: bool = False) -> list[Run]:
+    def history(self, job_name: str | None, limit: int, *, with_output: bool = True) -> list[Run]:
         """The newest `limit` runs of one job (which must exist) or of all."""
         runs = self.database.runs.history(job_name, limit, with_output=with_output)
         if job_name is not None and not runs:
