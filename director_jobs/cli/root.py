@@ -53,6 +53,7 @@ COMMAND_MODULES = {
     "config": "director_jobs.cli.deploy_cmd",
     "manpage": "director_jobs.cli.manpage",
     "status": "director_jobs.cli.status",
+    "health": "director_jobs.cli.health",
     "tokens": "director_jobs.cli.tokens",
     "activity": "director_jobs.cli.activity",
     "serve": "director_jobs.cli.serve",
