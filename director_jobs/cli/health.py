@@ -10,7 +10,6 @@ from director_jobs.cli.app import App
 from director_jobs.cli.root import root
 from director_jobs.errors import DatabaseUnavailable, DirectorJobsError, InvalidInput
 from director_jobs.services import health_check as hc
-from director_jobs.services.jobs import JobService
 from director_jobs.validation import parse_duration
 
 pass_app = click.make_pass_decorator(App, ensure=True)
@@ -96,11 +95,13 @@ def check(
     except InvalidInput as exc:
         _finish(hc.unknown(str(exc)))
     try:
-        from director_jobs.cli.jobs import _service
+        from director_jobs.services.periods import PeriodService
 
-        service = _service(app)
-        _refuse_unknown(service, options)
-        report = hc.HealthCheck(service, options).report()
+        timezone = app.settings.timezone
+        periods = PeriodService(app.database, app.clock, timezone)
+        judge = hc.HealthCheck(app.database, app.clock, periods, timezone, options)
+        judge.refuse_unknown()
+        report = judge.report()
     except InvalidInput as exc:
         report = hc.unknown(str(exc))
     except DatabaseUnavailable as exc:
@@ -151,21 +152,6 @@ def _options(
         age_warning=warn,
         age_critical=crit,
     )
-
-
-def _refuse_unknown(service: JobService, options: hc.CheckOptions) -> None:
-    """InvalidInput for a --job, --exclude or --tag that matches nothing: a typo must not
-    turn into a check that checks nothing and says OK."""
-    known = service.database.jobs.all()
-    names = {job.name for job in known}
-    for option, wanted in (("--job", options.jobs), ("--exclude", options.excluded)):
-        for name in wanted:
-            if name not in names:
-                raise InvalidInput(option, name, "no job has that name")
-    tags = {tag for job in known for tag in job.spec.tags}
-    for tag in options.tags:
-        if tag not in tags:
-            raise InvalidInput("--tag", tag, f"known tags: {', '.join(sorted(tags)) or 'none'}")
 
 
 def _finish(report: hc.Report) -> NoReturn:

@@ -11,11 +11,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from director_jobs.clock import Clock
 from director_jobs.cluster.registry import live_runners
+from director_jobs.db.database import Database
 from director_jobs.db.runners_repo import RunnerInfo
+from director_jobs.errors import InvalidInput
 from director_jobs.model import Job, RunSummary, Trigger
-from director_jobs.schedule import IntervalSchedule
-from director_jobs.services.jobs import JobService
+from director_jobs.schedule import IntervalSchedule, schedule_of
+from director_jobs.services.starts import PeriodLookup, next_start
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATE_NAMES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
@@ -83,15 +86,25 @@ def unknown(reason: str) -> Report:
 class HealthCheck:
     """Reads jobs, their last runs and the runners, and judges them; writes nothing."""
 
-    def __init__(self, jobs: JobService, options: CheckOptions) -> None:
-        self.service = jobs
-        self.database = jobs.database
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        periods: PeriodLookup,
+        default_timezone: str,
+        options: CheckOptions,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.periods = periods
+        self.default_timezone = default_timezone
         self.options = options
+        self._jobs: list[Job] | None = None
 
     def report(self) -> Report:
         """Run the selected checks (the database first: the others need it)."""
         report = Report()
-        now = self.service.clock.now()
+        now = self.clock.now()
         if "database" in self.options.checks:
             self.database.schema_revision()  # raises when unreachable; the CLI says so
             report.summary.append("database reachable")
@@ -102,6 +115,29 @@ class HealthCheck:
         return report
 
     # -- jobs ------------------------------------------------------------------------------
+
+    def _all_jobs(self) -> list[Job]:
+        """Every job, read once per check."""
+        if self._jobs is None:
+            self._jobs = self.database.jobs.all()
+        return self._jobs
+
+    def refuse_unknown(self) -> None:
+        """InvalidInput for a --job, --exclude or --tag that matches nothing: a typo must
+        not turn into a check that checks nothing and says OK."""
+        o = self.options
+        if not (o.jobs or o.excluded or o.tags):
+            return
+        known = self._all_jobs()
+        names = {job.name for job in known}
+        for option, wanted in (("--job", o.jobs), ("--exclude", o.excluded)):
+            for name in wanted:
+                if name not in names:
+                    raise InvalidInput(option, name, "no job has that name")
+        tags = {tag for job in known for tag in job.spec.tags}
+        for tag in o.tags:
+            if tag not in tags:
+                raise InvalidInput("--tag", tag, f"known tags: {', '.join(sorted(tags)) or 'none'}")
 
     def _selected(self, jobs: list[Job]) -> list[Job]:
         """The jobs the options name (all by default), without the excluded ones."""
@@ -116,7 +152,7 @@ class HealthCheck:
 
     def _check_jobs(self, report: Report, now: datetime) -> None:
         """Failed last runs, pending retries, overdue jobs, runs past their timeout."""
-        jobs = self._selected(self.database.jobs.all())
+        jobs = self._selected(self._all_jobs())
         last = self.database.runs.latest_by_job([j.name for j in jobs]) if jobs else {}
         running = {r.run.job_name: r.run for r in self.database.runs.running()}
         failed = overdue = 0
@@ -172,8 +208,9 @@ class HealthCheck:
         """
         if job.claimed_by or job.spec.disabled:
             return None
-        schedule = self.service.schedule(job.spec)
-        start = self.service.next_start(job)
+        spec = job.spec
+        schedule = schedule_of(spec.interval, spec.cron, spec.timezone, self.default_timezone)
+        start = next_start(job, self.periods, now)
         if schedule is None or start is None or start >= now:
             return None
         if isinstance(schedule, IntervalSchedule):

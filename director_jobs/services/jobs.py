@@ -30,6 +30,7 @@ from director_jobs.model import Job, JobSpec, PeriodSpec, Run, RunStatus, RunSum
 from director_jobs.schedule import Schedule, due_by_schedule, first_due, schedule_of
 from director_jobs.services.activity import ActivityLog, definition, snapshot
 from director_jobs.services.periods import PeriodService
+from director_jobs.services.starts import next_start
 from director_jobs.sync.service import SyncService
 from director_jobs.sync.spec import RuleSpec
 from director_jobs.upsert import upsert_by_name
@@ -430,22 +431,8 @@ class JobService:
         )
 
     def next_start(self, job: Job) -> datetime | None:
-        """When a runner will next start `job`: its due time moved into its time period.
-
-        None when nothing will (disabled, no schedule and no trigger, a period that never
-        opens again). A `jobs trigger` ignores the period, as the runner does.
-        """
-        due = job.next_due_at
-        if job.spec.disabled or due is None:
-            return None
-        if job.pending_trigger is Trigger.MANUAL or not job.spec.timeperiod or not self.periods:
-            return due
-        try:
-            period = self.periods.period(job.spec.timeperiod)
-        except NotFound:
-            return None
-        candidate = max(due, self.clock.now())
-        return candidate if period.contains(candidate) else period.next_transition(candidate)
+        """When a runner will next start `job` (services/starts.py says how)."""
+        return next_start(job, self.periods, self.clock.now())
 
     def upcoming(self, job: Job, count: int) -> list[datetime]:
         """The next `count` start times, assuming instant runs, honouring the time period.
