@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -95,10 +95,8 @@ def check(
     except InvalidInput as exc:
         _finish(hc.unknown(str(exc)))
     try:
-        from director_jobs.services.periods import PeriodService
-
         timezone = app.settings.timezone
-        periods = PeriodService(app.database, app.clock, timezone)
+        periods = _PeriodsOnDemand(app, timezone)
         judge = hc.HealthCheck(app.database, app.clock, periods, timezone, options)
         judge.refuse_unknown()
         report = judge.report()
@@ -152,6 +150,24 @@ def _options(
         age_warning=warn,
         age_critical=crit,
     )
+
+
+class _PeriodsOnDemand:
+    """The time periods, loaded only when a job names one: the period service's imports
+    cost more than the whole check of a set-up without periods."""
+
+    def __init__(self, app: App, timezone: str) -> None:
+        self.app = app
+        self.timezone = timezone
+        self._service: Any = None
+
+    def period(self, name: str) -> Any:
+        """The period `name` (NotFound when there is none)."""
+        if self._service is None:
+            from director_jobs.services.periods import PeriodService
+
+            self._service = PeriodService(self.app.database, self.app.clock, self.timezone)
+        return self._service.period(name)
 
 
 def _finish(report: hc.Report) -> NoReturn:

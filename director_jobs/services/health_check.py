@@ -153,7 +153,11 @@ class HealthCheck:
     def _check_jobs(self, report: Report, now: datetime) -> None:
         """Failed last runs, pending retries, overdue jobs, runs past their timeout."""
         jobs = self._selected(self._all_jobs())
-        last = self.database.runs.latest_by_job([j.name for j in jobs]) if jobs else {}
+        o = self.options
+        filtered = bool(o.jobs or o.tags or o.excluded)
+        # Unfiltered, the one statement for every job's last run (no list of 1,000 names).
+        names = [j.name for j in jobs] if filtered else None
+        last = self.database.runs.latest_by_job(names) if jobs else {}
         running = {r.run.job_name: r.run for r in self.database.runs.running()}
         failed = overdue = 0
         for job in jobs:
