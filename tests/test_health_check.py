@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,9 +152,11 @@ def test_the_runner_check_follows_a_real_daemon(sqlite_url: str, tmp_path: Path)
     oneshot = check(sqlite_url, "--check", "runner", "--runner-mode", "oneshot")
     assert oneshot.returncode == 0, oneshot.stdout
     assert "last_oneshot=" in oneshot.stdout
-    time.sleep(2.5)  # older than a 1 s limit, whatever the machine's speed
-    stale = check(sqlite_url, "--check", "runner", "--runner-mode", "oneshot",
-                  "--warning", "1s", "--critical", "1h")  # fmt: skip
+    stale = wait_for(
+        lambda: (r := check(sqlite_url, "--check", "runner", "--runner-mode", "oneshot",
+                            "--warning", "1s", "--critical", "1h")).returncode == 1 and r,
+        "the one-shot run to be older than 1 s",
+    )  # fmt: skip
     assert stale.returncode == 1 and "WARNING: runner: last one-shot run" in stale.stdout
 
 

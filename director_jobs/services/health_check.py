@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from director_jobs.clock import Clock
-from director_jobs.cluster.registry import live_runners
+from director_jobs.cluster.registry import alive
 from director_jobs.db.database import Database
 from director_jobs.db.runners_repo import RunnerInfo
 from director_jobs.errors import InvalidInput
@@ -44,6 +44,11 @@ class CheckOptions:
     runner_mode: str = "forever"
     age_warning: float = FOREVER_AGE[0]
     age_critical: float = FOREVER_AGE[1]
+
+    @property
+    def filtered(self) -> bool:
+        """True when --job, --tag or --exclude narrow the jobs checked."""
+        return bool(self.jobs or self.tags or self.excluded)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class HealthCheck:
         """InvalidInput for a --job, --exclude or --tag that matches nothing: a typo must
         not turn into a check that checks nothing and says OK."""
         o = self.options
-        if not (o.jobs or o.excluded or o.tags):
+        if not o.filtered:
             return
         known = self._all_jobs()
         names = {job.name for job in known}
@@ -153,10 +158,8 @@ class HealthCheck:
     def _check_jobs(self, report: Report, now: datetime) -> None:
         """Failed last runs, pending retries, overdue jobs, runs past their timeout."""
         jobs = self._selected(self._all_jobs())
-        o = self.options
-        filtered = bool(o.jobs or o.tags or o.excluded)
         # Unfiltered, the one statement for every job's last run (no list of 1,000 names).
-        names = [j.name for j in jobs] if filtered else None
+        names = [j.name for j in jobs] if self.options.filtered else None
         last = self.database.runs.latest_by_job(names) if jobs else {}
         running = {r.run.job_name: r.run for r in self.database.runs.running()}
         failed = overdue = 0
@@ -232,8 +235,9 @@ class HealthCheck:
         o = self.options
         everyone = self.database.runners.all()
         if o.runner_mode == "forever":
-            alive = [r for r in live_runners(self.database.runners, now) if r.mode == "forever"]
-            candidates = alive or [r for r in everyone if r.mode == "forever" and not r.stopped_at]
+            forever = [r for r in everyone if r.mode == "forever"]
+            living = [r for r in forever if alive(r, now)]  # one read of the runners table
+            candidates = living or [r for r in forever if not r.stopped_at]
             age = _freshest(candidates, now, lambda r: r.heartbeat_at)
             what, never = "heartbeat", "no runner has run with --forever"
         else:
