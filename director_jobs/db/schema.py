@@ -305,3 +305,32 @@ activity = Table(
     Column("after", JSON, nullable=True),
     Index("ix_activity_at", "at"),
 )
+
+# Notifications (webhooks, mail, Icinga passive results): one row per event and channel,
+# written in the transaction that records the run, delivered later by a runner's delivery
+# thread. The unique key makes an event go out at most once per channel, across restarts.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),  # the channel's name in the config file
+    Column("kind", String(16), nullable=False),  # webhook | mail | icinga
+    Column("event", String(16), nullable=False),  # started | finished
+    Column("run_id", Integer, nullable=False),
+    Column("job_name", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),  # what is sent: the run's facts, no secrets
+    # pending → sending → delivered | failed (pending again between retries)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),  # when the last attempt began
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("response_code", Integer, nullable=True),  # HTTP status or SMTP reply code
+    Column("error", Text, nullable=True),
+    Column("claimed_by", String(255), nullable=True),  # the runner that sends it
+    UniqueConstraint("channel", "event", "run_id", name="uq_notifications_channel_event_run"),
+    Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_notifications_job_name_id", "job_name", "id"),
+    Index("ix_notifications_run_id", "run_id"),
+)
