@@ -122,6 +122,27 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
+class RunEvent:
+    """A run that started or ended, as notifications describe it (no output, no secrets)."""
+
+    event: str  # "started" or "finished"
+    run_id: int
+    job_name: str
+    job_type: str
+    tags: tuple[str, ...]
+    status: RunStatus
+    trigger: Trigger
+    attempt: int
+    started_at: datetime | None
+    finished_at: datetime | None = None
+    duration: float | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    last_line: str = ""  # the output's last non-empty line (an Icinga check's output)
+    final: bool = True  # False when a retry of this failure is pending
+
+
+@dataclass(frozen=True)
 class PeriodSpec:
     """A time period as the user states it: Icinga 2 TimePeriod attributes plus a zone."""
 

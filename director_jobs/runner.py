@@ -35,7 +35,7 @@ from director_jobs.identity import RunnerIdentity, is_alive, parse_label, proces
 from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
 from director_jobs.logs import job_extra
-from director_jobs.model import Job, RunStatus, Trigger
+from director_jobs.model import Job, RunEvent, RunStatus, Trigger
 from director_jobs.output import OutputTail
 from director_jobs.schedule import Schedule, missed_slots, schedule_of
 from director_jobs.secrets import Scrubber, secret_values
@@ -67,6 +67,27 @@ class PeriodSource(Protocol):
 
     def refresh(self) -> None:
         """Re-read definitions at the next look-up (called once per pass)."""
+
+
+class RunEvents(Protocol):
+    """Hears of run starts and ends (notifications), inside the transactions that record them."""
+
+    def wants_start(self, job: Job) -> bool:
+        """True when someone is to be told that `job` starts (costs a transaction)."""
+
+    def record(self, connection: Any, event: RunEvent) -> None:
+        """Note `event` in the caller's transaction; delivered later, off the runner's path."""
+
+
+class NoEvents:
+    """Nobody listens: the default."""
+
+    def wants_start(self, job: Job) -> bool:
+        """Never."""
+        return False
+
+    def record(self, connection: Any, event: RunEvent) -> None:
+        """Nothing to note."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +168,8 @@ class Runner:
         self.heartbeat: Callable[[], None] = _nothing
         self.after_job: Callable[[], None] = _nothing
         self.current: CurrentRun | None = None
+        # Notifications: set by the CLI when the configuration names channels.
+        self.events: RunEvents = NoEvents()
         self.force = False  # run_now(force=True): manual runs past the safety limits
         # Results that could not be stored (database outage), written at the next pass.
         self._unrecorded: list[Callable[[], None]] = []
@@ -326,6 +349,8 @@ class Runner:
             attempt,
             extra=extra,
         )
+        if self.events.wants_start(job):
+            self._note_start(job, run_id, trigger, attempt, started)
         output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
         self.current = CurrentRun(job.name, run_id, started_monotonic)
@@ -375,6 +400,27 @@ class Runner:
         )
         self.after_job()
         return outcome.status
+
+    def _note_start(
+        self, job: Job, run_id: int, trigger: Trigger, attempt: int, started: datetime
+    ) -> None:
+        """Tell the listeners that a run began; a refusal is logged, never fails the run."""
+        event = RunEvent(
+            event="started",
+            run_id=run_id,
+            job_name=job.name,
+            job_type=job.spec.type,
+            tags=job.spec.tags,
+            status=RunStatus.RUNNING,
+            trigger=trigger,
+            attempt=attempt,
+            started_at=started,
+        )
+        try:
+            with self.database.engine.begin() as connection:
+                self.events.record(connection, event)
+        except DBAPIError as exc:
+            log.warning("run %d: its start notification is lost: %s", run_id, first_line(exc))
 
     def _with_trigger_parameters(self, job: Job, run_id: int) -> Job:
         """The job with the parameters its trigger gave this run merged over its own.
@@ -532,6 +578,26 @@ class Runner:
                 pending_trigger=pending,
                 now=finished.finished,
             )
+            self.events.record(
+                connection,
+                RunEvent(
+                    event="finished",
+                    run_id=finished.run_id,
+                    job_name=job.name,
+                    job_type=job.spec.type,
+                    tags=job.spec.tags,
+                    status=outcome.status,
+                    trigger=finished.trigger,
+                    attempt=finished.attempt,
+                    started_at=finished.started,
+                    finished_at=finished.finished,
+                    duration=finished.duration,
+                    exit_code=outcome.exit_code,
+                    error=outcome.error,
+                    last_line=last_line(finished.output),
+                    final=pending is not Trigger.RETRY,
+                ),
+            )
 
     def after_attempt(
         self,
@@ -668,15 +734,17 @@ class Runner:
         """Close one orphaned run and release its job by the usual retry/schedule rules."""
         now = self.clock.now()
         jobs = self.database.jobs.by_ids([job_id]) if job_id is not None else {}
+        duration = (now - started).total_seconds() if started else 0.0
+        error = f"runner {runner} is gone (killed or crashed) while this run was in progress"
         with self.database.engine.begin() as connection:
             self.database.runs.finish(
                 connection,
                 run_id,
                 status=RunStatus.ABANDONED,
                 finished_at=now,
-                duration=(now - started).total_seconds() if started else 0.0,
+                duration=duration,
                 exit_code=None,
-                error=f"runner {runner} is gone (killed or crashed) while this run was in progress",
+                error=error,
                 output=None,  # keep what the dead runner saved of the output
             )
             job = jobs.get(job_id) if job_id is not None else None
@@ -692,6 +760,24 @@ class Runner:
                     attempt=next_attempt,
                     pending_trigger=pending,
                     now=now,
+                )
+                self.events.record(
+                    connection,
+                    RunEvent(
+                        event="finished",
+                        run_id=run_id,
+                        job_name=job.name,
+                        job_type=job.spec.type,
+                        tags=job.spec.tags,
+                        status=RunStatus.ABANDONED,
+                        trigger=trigger,
+                        attempt=attempt,
+                        started_at=started,
+                        finished_at=now,
+                        duration=duration,
+                        error=error,
+                        final=pending is not Trigger.RETRY,
+                    ),
                 )
         log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
 
@@ -727,6 +813,14 @@ class Runner:
             assert status is not None
             report.statuses.append((name, status))
         return report
+
+
+def last_line(output: str) -> str:
+    """The output's last non-empty line, stripped (what an Icinga check result shows)."""
+    for line in reversed(output.splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 @contextlib.contextmanager
