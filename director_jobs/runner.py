@@ -78,6 +78,12 @@ class RunEvents(Protocol):
     def record(self, connection: Any, event: RunEvent) -> None:
         """Note `event` in the caller's transaction; delivered later, off the runner's path."""
 
+    def settled(self) -> None:
+        """The transaction of the last record() has committed (its events may go out)."""
+
+    def close(self) -> None:
+        """The runner stops: send what is due now, within a bound, then let go."""
+
 
 class NoEvents:
     """Nobody listens: the default."""
@@ -88,6 +94,12 @@ class NoEvents:
 
     def record(self, connection: Any, event: RunEvent) -> None:
         """Nothing to note."""
+
+    def settled(self) -> None:
+        """Nothing to send."""
+
+    def close(self) -> None:
+        """Nothing to let go of."""
 
 
 @dataclass(frozen=True)
@@ -419,6 +431,7 @@ class Runner:
         try:
             with self.database.engine.begin() as connection:
                 self.events.record(connection, event)
+            self.events.settled()
         except DBAPIError as exc:
             log.warning("run %d: its start notification is lost: %s", run_id, first_line(exc))
 
@@ -598,6 +611,7 @@ class Runner:
                     final=pending is not Trigger.RETRY,
                 ),
             )
+        self.events.settled()
 
     def after_attempt(
         self,
@@ -779,6 +793,7 @@ class Runner:
                         final=pending is not Trigger.RETRY,
                     ),
                 )
+        self.events.settled()
         log.warning("run %d of a dead runner %s marked abandoned", run_id, runner)
 
     def registration(self, mode: str) -> Registration:
@@ -792,8 +807,9 @@ class Runner:
         )
 
     def close(self) -> None:
-        """Let go of what the runner holds besides the database (the reaper)."""
+        """Let go of what the runner holds besides the database (reaper, notifications)."""
         self.reaper.close()
+        self.events.close()
 
     # -- manual runs ---------------------------------------------------------------------
 

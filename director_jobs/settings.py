@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from director_jobs.errors import ConfigError, InvalidInput
+from director_jobs.notify.config import NOTIFY_KEYS, NotifyConfig, parse_notify
 from director_jobs.validation import zone
 
 SYSTEM_CONFIG = Path("/etc/director-jobs/config.toml")
@@ -30,6 +31,7 @@ class Settings:
     config_file: Path | None
     log_level: str | None = None
     containment: str = "auto"
+    notify: NotifyConfig = field(default_factory=NotifyConfig)  # webhooks, mail, Icinga
 
     def describe(self) -> dict[str, str]:
         """The effective configuration with secrets masked, for the start-up log."""
@@ -66,14 +68,20 @@ def read_config_file(path: Path | None, explicit: bool) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise ConfigError(f"config: {str(path)!r} nests arrays or tables too deeply") from None
+    _check_keys(data, path)
+    return data
+
+
+def _check_keys(data: dict[str, Any], path: Path) -> None:
+    """Refuse unknown top-level keys and non-string values (channel tables: parse_notify)."""
     for key, value in data.items():
+        if key in NOTIFY_KEYS:
+            continue
         if key not in FILE_KEYS:
-            raise ConfigError(
-                f"config: unknown key {key!r} in {str(path)!r}; known keys: {', '.join(FILE_KEYS)}"
-            )
+            known = ", ".join((*FILE_KEYS, *NOTIFY_KEYS))
+            raise ConfigError(f"config: unknown key {key!r} in {str(path)!r}; known keys: {known}")
         if not isinstance(value, FILE_KEYS[key]):
             raise ConfigError(f"config: key {key!r} in {str(path)!r} must be a string")
-    return data
 
 
 def default_database_url() -> str:
@@ -177,5 +185,10 @@ def load_settings(
             f"config: containment {contain!r} in {str(path)!r}: expected auto or process-group"
         )
     return Settings(
-        database_url=url, timezone=tz, config_file=path, log_level=level, containment=contain
+        database_url=url,
+        timezone=tz,
+        config_file=path,
+        log_level=level,
+        containment=contain,
+        notify=parse_notify(values, str(path)),
     )

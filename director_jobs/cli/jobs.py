@@ -81,7 +81,7 @@ def _runner(app: App, *, forever: bool = False) -> Any:
     from director_jobs.execution.isolation import Isolation
     from director_jobs.runner import Runner
 
-    return Runner(
+    runner = Runner(
         app.database,
         app.registry,
         app.clock,
@@ -90,6 +90,11 @@ def _runner(app: App, *, forever: bool = False) -> Any:
         isolation=Isolation.DAEMON if forever else Isolation.BY_TYPE,
         containment=Containment.detect(app.settings.containment),
     )
+    if app.settings.notify:  # channels configured: note events, send them from a thread
+        from director_jobs.notify.runner_events import Notifications
+
+        runner.events = Notifications(app.settings.notify, app.database, app.clock, runner.identity)
+    return runner
 
 
 # -- running --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from director_jobs.db.engine import build_engine, safe_url
 from director_jobs.db.failures import first_line
 from director_jobs.db.jobs_repo import JobRepository
 from director_jobs.db.migrate import HEAD_REVISION, upgrade
+from director_jobs.db.notifications_repo import NotificationRepository
 from director_jobs.db.periods_repo import PeriodRepository
 from director_jobs.db.runners_repo import RunnerRepository
 from director_jobs.db.runs_repo import RunRepository
@@ -33,6 +34,7 @@ class Database:
         self.runners = RunnerRepository(self.engine)
         self.tokens = TokenRepository(self.engine)
         self.activity = ActivityRepository(self.engine)
+        self.notifications = NotificationRepository(self.engine)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Database:

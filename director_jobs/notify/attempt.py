@@ -1,0 +1,30 @@
+"""How one delivery attempt went, as every sender reports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Delivered, or not with a reason; `retry` says whether trying again may help."""
+
+    delivered: bool
+    response_code: int | None = None  # HTTP status or SMTP reply code
+    error: str | None = None
+    retry: bool = False
+
+    @classmethod
+    def ok(cls, code: int | None) -> Attempt:
+        """The receiver took it."""
+        return cls(True, code)
+
+    @classmethod
+    def again(cls, error: str, code: int | None = None) -> Attempt:
+        """Not delivered; a later attempt may work (unreachable, busy, 5xx)."""
+        return cls(False, code, error, retry=True)
+
+    @classmethod
+    def refused(cls, error: str, code: int | None = None) -> Attempt:
+        """Not delivered, and trying again will not help (4xx, bad certificate)."""
+        return cls(False, code, error, retry=False)
