@@ -16,7 +16,7 @@ from director_jobs.cli.render import local, print_json, table
 from director_jobs.deploy.commands import CommandRunner
 from director_jobs.deploy.directory import check_ours, install, write_files
 from director_jobs.deploy.dsl import MacroPolicy
-from director_jobs.deploy.render import render, zone_prefix
+from director_jobs.deploy.render import RenderedConfig, checksum, render, zone_prefix
 from director_jobs.deploy.store import Deployment, DeploymentStore, load_objects
 from director_jobs.deploy.validate import (
     DEFAULT_COMMAND,
@@ -139,9 +139,20 @@ def show(app: App, deployment_id: int, as_json: bool) -> None:
     help="`$` in custom variables (see the config-deploy parameter).",
 )
 @click.option("--validate", is_flag=True, help="Validate the result with `icinga2 daemon -C`.")
+@click.option(
+    "--job-services",
+    is_flag=True,
+    help="Add a Service per job for the passive results of the [icinga] channel.",
+)
 @pass_app
 def render_(
-    app: App, directory: Path, force: bool, zone: str | None, escape_macros: str, validate: bool
+    app: App,
+    directory: Path,
+    force: bool,
+    zone: str | None,
+    escape_macros: str,
+    validate: bool,
+    job_services: bool,
 ) -> None:
     """Write the configuration of the stored objects into DIR, without deploying it.
 
@@ -149,6 +160,7 @@ def render_(
     Examples:
       director config render /tmp/preview --validate
       director config render /tmp/api --zone master
+      director config render /etc/icinga2/zones.d/master/jobs --job-services
     """
     prefix = ""
     if zone is not None:
@@ -159,6 +171,8 @@ def render_(
     _check_directory(directory, force)
     check_ours(directory, prefix)
     rendered = render(load_objects(app.database.engine), prefix, MacroPolicy(escape_macros))
+    if job_services:
+        rendered = _with_job_services(app, rendered, prefix)
     target = directory.resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.render-"))
@@ -175,6 +189,30 @@ def render_(
     )
     if validate:
         _validate(target)
+
+
+def _with_job_services(app: App, rendered: RenderedConfig, prefix: str) -> RenderedConfig:
+    """`rendered` plus the Service objects for the jobs' passive check results."""
+    from director_jobs.notify.config import IcingaChannel
+    from director_jobs.notify.icinga_services import FILE_NAME, render_services
+    from director_jobs.schedule import schedule_of
+    from director_jobs.services.periods import PeriodService
+
+    channel = next((c for c in app.settings.notify.channels if isinstance(c, IcingaChannel)), None)
+    if channel is None:
+        raise InvalidInput(
+            "job-services", "on", "the configuration has no [icinga] table naming the host"
+        )
+    tz = app.settings.timezone
+    text = render_services(
+        app.database.jobs.all(),
+        channel,
+        lambda job: schedule_of(job.spec.interval, job.spec.cron, job.spec.timezone, tz),
+        PeriodService(app.database, app.clock, tz),
+        app.clock.now(),
+    )
+    files = {**rendered.files, prefix + FILE_NAME: text}
+    return RenderedConfig(files, checksum(files), rendered.object_count + text.count("object "))
 
 
 def _check_directory(directory: Path, force: bool) -> None:
