@@ -132,7 +132,7 @@ def test_last_run_and_status_filter_after_a_real_run(served: Served) -> None:
     with served.client("viewer") as client:
         one = client.get(f"/runs/{run['id']}").json()
         log = client.get(f"/runs/{run['id']}/log").json()
-    assert one == run
+    assert one == {**run, "notifications": []}  # the listing leaves out how notifications went
     assert log["status"] == "success" and "Test output in INFO level" in log["output"]
 
 

@@ -21,7 +21,7 @@ from test_api import Served, error_of, json_of
 TOKEN_NAMES = {"viewer": "dashboard", "operator": "ci", "admin": "deployer"}
 SECRET_VALUE = "correct-horse-battery-staple"
 # Keys of GET /jobs/{name} that the answers of POST and PUT (a job as GET /jobs shows it) lack.
-DETAIL_ONLY = ("effective_parameters", "recent_runs")
+DETAIL_ONLY = ("effective_parameters", "recent_runs", "notifications")
 _fresh = count()
 
 

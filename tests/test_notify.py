@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from api_server import ApiServer, make_token
 from conftest import DIRECTOR, director_env, free_port, invoke, run_director, wait_for
 from receivers import smtp_ca, smtp_receiver, webhook_receiver
 from sqlalchemy import create_engine, select, text
@@ -418,3 +420,32 @@ def test_a_failing_sendmail_is_retried(sqlite_url: str, tmp_path: Path) -> None:
     [row] = deliveries(sqlite_url)
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert row["error"] == "sendmail exited with 75: queue full"
+
+
+def test_deliveries_are_shown_by_jobs_show_and_the_api(sqlite_url: str, tmp_path: Path) -> None:
+    with webhook_receiver(tmp_path, statuses=[500]) as receiver:
+        config = webhook_config(tmp_path, receiver)
+        add_command_job(sqlite_url, "sync", ["false"])
+        assert run_jobs(sqlite_url, config, "sync").returncode == 1
+    shown = invoke(sqlite_url, "jobs", "show", "sync")
+    assert shown.exit_code == 0, shown.output
+    assert "notifications:" in shown.output
+    assert "run #1 finished → webhook ops-chat: pending (500), attempt 1" in shown.output
+    assert "HTTP 500 Internal Server Error" in shown.output
+    [listed] = json.loads(invoke(sqlite_url, "jobs", "show", "sync", "--json").output)[
+        "notifications"
+    ]
+    assert (listed["channel"], listed["status"], listed["attempts"]) == ("ops-chat", "pending", 1)
+    assert listed["next_attempt_at"].endswith("Z") and "payload" not in listed
+    token = make_token(sqlite_url, "viewer", "viewer")
+    server = ApiServer(sqlite_url, tmp_path / "serve.log").start()
+    try:
+        answer = httpx.get(
+            f"{server.url}/api/v1/runs/1", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+    finally:
+        server.stop()
+    assert answer.status_code == 200, answer.text
+    [via_api] = answer.json()["notifications"]
+    assert via_api == listed
+    assert SECRET not in shown.output and "path-secret-4711" not in shown.output + answer.text

@@ -750,6 +750,15 @@ def show(app: App, name: str, as_json: bool) -> None:
                 f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} "
                 f"{r.error or ''}".rstrip()
             )
+    if detail.notifications:
+        click.echo("notifications:")
+        for d in detail.notifications:
+            answer = f" ({d.response_code})" if d.response_code is not None else ""
+            when = local(d.delivered_at or d.sent_at or d.created_at, tz)
+            click.echo(
+                f"  run #{d.run_id} {d.event} → {d.kind} {d.channel}: {d.status}{answer}, "
+                f"attempt {d.attempts}, {when}{': ' + d.error if d.error else ''}"
+            )
 
 
 @jobs.command("history")

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from director_jobs.clock import Clock
 from director_jobs.cluster.wakeups import send_wakeup
 from director_jobs.db.database import Database
+from director_jobs.db.notifications_repo import Delivery
 from director_jobs.errors import (
     DirectorJobsError,
     InvalidInput,
@@ -102,6 +103,7 @@ class JobDetail:
     view: JobView
     effective_parameters: dict[str, Any]  # the type's defaults merged in, or {"error": …}
     recent_runs: list[Run]
+    notifications: list[Delivery] = field(default_factory=list)  # newest first
 
 
 @dataclass(frozen=True)
@@ -342,7 +344,8 @@ class JobService:
         # The recent runs are listed without their output: neither `jobs show` nor the API
         # shows it there.
         runs = self.database.runs.history(name, recent, with_output=False)
-        return JobDetail(view, effective, runs)
+        notifications = self.database.notifications.for_job(name, recent)
+        return JobDetail(view, effective, runs, notifications)
 
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
         """Every job with its last run and next start, in one query however many jobs."""

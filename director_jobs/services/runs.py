@@ -7,6 +7,7 @@ from datetime import datetime
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
+from director_jobs.db.notifications_repo import Delivery
 from director_jobs.errors import NotFound, NotRunning
 from director_jobs.model import Run, RunStatus
 from director_jobs.output import stored_lines
@@ -142,6 +143,10 @@ class RunService:
         if run is None:
             raise NotFound(f"run: no run with id {run_id}")
         return run
+
+    def notifications(self, run_id: int) -> list[Delivery]:
+        """How the notifications about a run went, oldest first."""
+        return self.database.notifications.for_runs([run_id])
 
     def log(self, run_id: int, seen: int = 0) -> LogChunk:
         """The output of a run after its first `seen` lines (all of it with 0)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from director_jobs.db.activity_repo import ActivityEntry
+from director_jobs.db.notifications_repo import Delivery
 from director_jobs.model import Job, PeriodSpec, Run
 from director_jobs.secrets import masked
 
@@ -104,6 +105,26 @@ def detail_json(detail: JobDetail) -> dict[str, Any]:
         **overview_json(detail.view),
         "effective_parameters": masked_parameters(detail.effective_parameters),
         "recent_runs": [run_json(r) for r in detail.recent_runs],
+        "notifications": [delivery_json(d) for d in detail.notifications],
+    }
+
+
+def delivery_json(delivery: Delivery) -> dict[str, Any]:
+    """How one notification went (what was sent stays out: receivers have it)."""
+    return {
+        "id": delivery.id,
+        "channel": delivery.channel,
+        "kind": delivery.kind,
+        "event": delivery.event,
+        "run_id": delivery.run_id,
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "response_code": delivery.response_code,
+        "error": delivery.error,
+        "created_at": iso(delivery.created_at),
+        "sent_at": iso(delivery.sent_at),
+        "delivered_at": iso(delivery.delivered_at),
+        "next_attempt_at": iso(delivery.next_attempt_at),
     }
 
 

@@ -12,7 +12,7 @@ from director_jobs.api.auth import Access, operator, viewer
 from director_jobs.api.routes import params
 from director_jobs.errors import Busy
 from director_jobs.services.runs import MAX_PAGE, LogChunk, RunQuery
-from director_jobs.services.shapes import run_json
+from director_jobs.services.shapes import delivery_json, run_json
 from director_jobs.services.tokens import Caller
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -45,8 +45,14 @@ async def list_runs(
 
 @router.get("/{run_id}")
 async def show_run(run_id: int, access: Access = Depends(viewer)) -> JSONResponse:  # noqa: B008
-    """One run."""
-    return JSONResponse(await access.run(lambda _: run_json(access.api.runs().get(run_id))))
+    """One run, with how its notifications went."""
+
+    def work(_: Caller) -> dict[str, Any]:
+        runs = access.api.runs()
+        notifications = [delivery_json(d) for d in runs.notifications(run_id)]
+        return {**run_json(runs.get(run_id)), "notifications": notifications}
+
+    return JSONResponse(await access.run(work))
 
 
 @router.post("/{run_id}/stop", status_code=202)
