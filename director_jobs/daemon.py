@@ -17,6 +17,7 @@ from director_jobs.cluster.registry import Registration
 from director_jobs.cluster.wakeups import WakeupListener
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DatabaseUnavailable
+from director_jobs.logs import MessageId, event_extra
 from director_jobs.memory_guard import MemoryGuard
 from director_jobs.runner import Runner
 from director_jobs.systemd import Notifier, Watchdog, watchdog_interval
@@ -71,6 +72,8 @@ class Daemon:
         self._outage_since: datetime | None = None
         self._signals = 0
         self._next: tuple[str, datetime] | None = None
+        # The run the daemon was told of (on_job_start) and when it began, for STATUS.
+        self._since: tuple[int, datetime] | None = None
 
     # -- signals ---------------------------------------------------------------------
 
@@ -127,7 +130,8 @@ class Daemon:
                 registration.beat()  # rate-limited: one short UPDATE every 10 s
 
             runner.heartbeat = beat
-            runner.after_job = self._check_memory
+            runner.on_job_start = self._job_started
+            runner.after_job = self._job_ended
             self.guard.start(runner.clock.monotonic())
             self._next = self._read_next(runner)
             log.info(
@@ -223,7 +227,7 @@ class Daemon:
             self._check_memory()
             if self.stop.is_set():
                 break
-            self.notifier.status(self.status_text())
+            self.notifier.refresh(self.status_text)
             wait = self.options.look_seconds
             if self._next is not None:
                 wait = min(wait, max(0.0, (self._next[1] - runner.clock.now()).total_seconds()))
@@ -272,6 +276,25 @@ class Daemon:
 
     # -- recycling, outages, status ------------------------------------------------------
 
+    def _job_started(self) -> None:
+        """A job starts: STATUS says so at once (`running NAME (run N) since …; next: …`)."""
+        runner = self.runner
+        if runner is None or runner.current is None:
+            return
+        self._since = (runner.current.run_id, runner.clock.now())
+        if self.notifier.enabled:
+            # The running job is claimed, so this is the one after it.
+            self._next = self._read_next(runner)
+            self.notifier.refresh(self.status_text)
+
+    def _job_ended(self) -> None:
+        """A job ended: recycle if it is time, and STATUS back to idle at once."""
+        self._check_memory()
+        runner = self.runner
+        if runner is not None and self.notifier.enabled:
+            self._next = self._read_next(runner)
+            self.notifier.refresh(self.status_text)
+
     def _check_memory(self) -> None:
         """After each job and each pass: exit cleanly when too big or too old."""
         if self.recycle_reason is not None or self.runner is None:
@@ -280,7 +303,9 @@ class Daemon:
         if reason is not None:
             self.recycle_reason = f"recycling: {reason}"
             log.warning(
-                "%s; exiting with 0 so that systemd starts a fresh process", self.recycle_reason
+                "%s; exiting with 0 so that systemd starts a fresh process",
+                self.recycle_reason,
+                extra=event_extra(MessageId.RECYCLE),
             )
             self.stop.set()
             self.wake.set()
@@ -293,7 +318,11 @@ class Daemon:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if isinstance(exc, DBAPIError):
                 message = first_line(exc)
-            log.error("database unavailable: %s; retrying with back-off", message)
+            log.error(
+                "database unavailable: %s; retrying with back-off",
+                message,
+                extra=event_extra(MessageId.OUTAGE_BEGAN),
+            )
         self.notifier.status(
             f"database unavailable since {self._outage_since:%H:%M:%S}; retrying in {retry_in:.0f}s"
         )
@@ -303,21 +332,26 @@ class Daemon:
             log.warning(
                 "database is reachable again (unavailable since %s)",
                 f"{self._outage_since:%H:%M:%S}",
+                extra=event_extra(MessageId.OUTAGE_ENDED),
             )
             self._outage_since = None
 
     def status_text(self) -> str:
-        """`running NAME (run N) for 12s`, or `idle; next: NAME at 12:30:00 UTC`."""
-        runner = self.runner
-        if runner is not None and runner.current is not None:
-            current = runner.current
+        """`running NAME (run N) since 12:29:58 UTC; next: …` or `idle; next: NAME at …`."""
+        current = self.runner.current if self.runner is not None else None
+        upcoming = self._next
+        next_text = f"{upcoming[0]} at {upcoming[1]:%Y-%m-%d %H:%M:%S} UTC" if upcoming else None
+        if current is not None:
             if self.stop.is_set():  # a first SIGTERM: the job has its grace period
                 return f"stopping: waiting for {current.job_name} (run {current.run_id})"
-            elapsed = runner.clock.monotonic() - current.started_monotonic
-            return f"running {current.job_name} (run {current.run_id}) for {elapsed:.0f}s"
+            since = self._since
+            if since is not None and since[0] == current.run_id:  # once on_job_start said so
+                text = f"running {current.job_name} (run {current.run_id})"
+                text += f" since {since[1]:%H:%M:%S} UTC"
+                return f"{text}; next: {next_text}" if next_text else text
+            # Not announced yet (the instant before on_job_start): the text before it.
         if self._outage_since is not None:
             return f"database unavailable since {self._outage_since:%H:%M:%S}"
-        if self._next is None:
+        if next_text is None:
             return "idle; no job scheduled"
-        name, due = self._next
-        return f"idle; next: {name} at {due:%Y-%m-%d %H:%M:%S} UTC"
+        return f"idle; next: {next_text}"

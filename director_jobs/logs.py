@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import sys
@@ -20,6 +21,21 @@ LEVELS = {
 
 # Job fields attached to log records (logging `extra`) and, in journald, sent as fields.
 JOB_FIELDS = ("job_name", "job_type", "run_id", "run_status")
+# Fields of a run's start and end lines, and the event kind: journald only (TRIGGER=…).
+RUN_FIELDS = ("trigger", "attempt", "duration", "exit_code", "message_id")
+JOURNAL_FIELDS = JOB_FIELDS + RUN_FIELDS
+
+
+class MessageId(enum.StrEnum):
+    """journald MESSAGE_ID of each event kind, fixed for good: `journalctl MESSAGE_ID=…`."""
+
+    RUN_STARTED = "770b5350984f411085e9e86ea1bdc0a3"
+    RUN_SUCCEEDED = "6155c63be32f4b34a12b6903c481d00c"
+    RUN_FAILED = "0617081b842a4ef9879cf3e4bb179629"  # any end but success: error, timeout, stopped
+    RECYCLE = "a4275739781a47a5be7975cd6b0d44f5"
+    OUTAGE_BEGAN = "64d8916ddb71491cad76be599a4244de"
+    OUTAGE_ENDED = "638c0e43f29f49cc87431e8d6a8354a2"
+
 
 # Level names fit five columns, so that messages line up: [TRACE] [DEBUG] [INFO ] [WARN ]
 # [ERROR] [CRIT ], on a terminal and in a pipe alike (journald gets PRIORITY= instead).
@@ -49,13 +65,34 @@ def stderr_is_journal(stream: TextIO) -> bool:
 
 
 def job_extra(
-    job_name: str, job_type: str, run_id: int | None, run_status: str | None = None
+    job_name: str,
+    job_type: str,
+    run_id: int | None,
+    run_status: str | None = None,
+    *,
+    message_id: MessageId | None = None,
+    trigger: str | None = None,
+    attempt: int | None = None,
+    duration: float | None = None,
+    exit_code: int | None = None,
 ) -> dict[str, Any]:
-    """The `extra` dict that carries job fields into log records."""
+    """The `extra` dict that carries job fields (and a run's start or end fields) into records."""
     extra: dict[str, Any] = {"job_name": job_name, "job_type": job_type, "run_id": run_id}
-    if run_status is not None:
-        extra["run_status"] = run_status
+    optional = {
+        "run_status": run_status,
+        "message_id": message_id,
+        "trigger": trigger,
+        "attempt": attempt,
+        "duration": None if duration is None else f"{duration:.3f}",
+        "exit_code": exit_code,
+    }
+    extra.update({name: value for name, value in optional.items() if value is not None})
     return extra
+
+
+def event_extra(message_id: MessageId) -> dict[str, Any]:
+    """The `extra` dict of a line that is an event of its own (a recycle, an outage)."""
+    return {"message_id": message_id}
 
 
 def _journal_handler() -> logging.Handler:
@@ -63,11 +100,11 @@ def _journal_handler() -> logging.Handler:
     from systemd import journal
 
     class JobFieldsJournalHandler(journal.JournalHandler):  # type: ignore[misc]
-        """Sends the records' job fields as journald fields JOB_NAME, JOB_TYPE, RUN_ID, …."""
+        """Sends the records' job fields as journald fields JOB_NAME, RUN_ID, MESSAGE_ID, …."""
 
         def emit(self, record: logging.LogRecord) -> None:
             """Copy job fields to upper-case record attributes, which become journal fields."""
-            for name in JOB_FIELDS:
+            for name in JOURNAL_FIELDS:
                 value = getattr(record, name, None)
                 if value is not None:
                     setattr(record, name.upper(), str(value))

@@ -34,7 +34,7 @@ from director_jobs.execution.reaper import Reaper
 from director_jobs.identity import RunnerIdentity, is_alive, parse_label, process_start
 from director_jobs.job_types.base import JobContext
 from director_jobs.job_types.registry import Registry
-from director_jobs.logs import job_extra
+from director_jobs.logs import MessageId, job_extra
 from director_jobs.model import Job, RunEvent, RunStatus, Trigger
 from director_jobs.output import OutputTail
 from director_jobs.schedule import Schedule, missed_slots, schedule_of
@@ -176,8 +176,10 @@ class Runner:
         self.reaper = Reaper()
         self.stop_requested = threading.Event()
         self.cancel_current = threading.Event()
-        # The daemon's hooks: signs of life while a job runs, and a check after each job.
+        # The daemon's hooks: signs of life while a job runs, a job's start (`current` is
+        # set, for STATUS) and a check after each job.
         self.heartbeat: Callable[[], None] = _nothing
+        self.on_job_start: Callable[[], None] = _nothing
         self.after_job: Callable[[], None] = _nothing
         self.current: CurrentRun | None = None
         # Notifications: set by the CLI when the configuration names channels.
@@ -359,7 +361,14 @@ class Runner:
             run_id,
             trigger,
             attempt,
-            extra=extra,
+            extra=job_extra(
+                job.name,
+                job.spec.type,
+                run_id,
+                message_id=MessageId.RUN_STARTED,
+                trigger=trigger,
+                attempt=attempt,
+            ),
         )
         if self.events.wants_start(job):
             self._note_start(job, run_id, trigger, attempt, started)
@@ -368,6 +377,7 @@ class Runner:
         self.current = CurrentRun(job.name, run_id, started_monotonic)
         stop_watch = StopRequestWatch(self.database, run_id, self.cancel_current)
         try:
+            self.on_job_start()
             if unreadable is not None:
                 outcome = Outcome(RunStatus.ERROR, None, unreadable)
             else:
@@ -400,15 +410,25 @@ class Runner:
                 finished, outcome=dataclasses.replace(outcome, error=output.scrub(outcome.error))
             )
         outcome = self._store(finished)
-        level = logging.INFO if outcome.status is RunStatus.SUCCESS else logging.ERROR
+        succeeded = outcome.status is RunStatus.SUCCESS
         log.log(
-            level,
+            logging.INFO if succeeded else logging.ERROR,
             "job %s finished: %s in %.2f s%s",
             job.name,
             outcome.status,
             finished.duration,
             f": {outcome.error}" if outcome.error else "",
-            extra=job_extra(job.name, job.spec.type, run_id, outcome.status.value),
+            extra=job_extra(
+                job.name,
+                job.spec.type,
+                run_id,
+                outcome.status.value,
+                message_id=MessageId.RUN_SUCCEEDED if succeeded else MessageId.RUN_FAILED,
+                trigger=trigger,
+                attempt=attempt,
+                duration=finished.duration,
+                exit_code=outcome.exit_code,
+            ),
         )
         self.after_job()
         return outcome.status

@@ -24,6 +24,9 @@ class Notifier:
         )
         self._failed = False
         self._lock = threading.Lock()
+        # STATUS is sent from the main loop and the watchdog thread: text made and sent
+        # under one lock, so that an older text never overtakes a newer one.
+        self._status_lock = threading.Lock()
         self.last_status = ""
 
     @property
@@ -51,14 +54,21 @@ class Notifier:
 
     def ready(self, status: str) -> None:
         """READY=1 with a first STATUS."""
-        self.last_status = status
-        self.send("READY=1", f"STATUS={status}")
+        with self._status_lock:
+            self.last_status = status
+            self.send("READY=1", f"STATUS={status}")
 
     def status(self, text: str) -> None:
         """STATUS=…, sent only when it changed."""
-        if text != self.last_status:
-            self.last_status = text
-            self.send(f"STATUS={text}")
+        self.refresh(lambda: text)
+
+    def refresh(self, status: Callable[[], str]) -> None:
+        """STATUS=status(), made and sent under the status lock; only when it changed."""
+        with self._status_lock:
+            text = status()
+            if text != self.last_status:
+                self.last_status = text
+                self.send(f"STATUS={text}")
 
     def stopping(self, status: str) -> None:
         """STOPPING=1 with a last STATUS."""
@@ -85,7 +95,8 @@ class Watchdog:
 
     The main loop calls `beat()` between passes and while it waits for a job; if it stops
     beating for longer than `stall_limit` (a deadlock, a hung call) the pings stop and
-    systemd restarts the service. `status` is called before each ping to refresh STATUS.
+    systemd restarts the service. `status` is called before each ping to refresh STATUS
+    (the daemon also sends it at once when a job starts or ends).
     """
 
     def __init__(
@@ -127,7 +138,7 @@ class Watchdog:
                 continue
             try:
                 if self._status is not None:
-                    self.notifier.status(self._status())
+                    self.notifier.refresh(self._status)
                 self.notifier.watchdog()
                 self.pings += 1
             except Exception:  # the watchdog thread must outlive any hiccup

@@ -187,12 +187,55 @@ def test_notifications_ready_watchdog_status_stopping(sqlite_url: str, start_dae
     # Pings go on while the 10 s job runs, never further apart than the watchdog allows.
     assert len(pings) >= 2, daemon.messages
     assert max(b - a for a, b in itertools.pairwise(pings)) < 4.0
+    # STATUS changes only when the state does: one "running" line, not one per ping.
+    [running] = daemon.lines("STATUS=running sleeper")
+    assert re.fullmatch(r"STATUS=running sleeper \(run 1\) since \d\d:\d\d:\d\d UTC", running)
     assert daemon.messages[-1][1].startswith("STATUS=stopping") or daemon.lines("STOPPING=1")
     stopping_at = next(i for i, (_, m) in enumerate(daemon.messages) if m == "STOPPING=1")
     assert stopping_at > 0 and not any(
         m == "WATCHDOG=1" for _, m in daemon.messages[stopping_at + 1 :]
     )
     assert [run["status"] for run in history(sqlite_url)] == ["success"]
+
+
+def test_status_is_sent_at_each_job_start_and_end(
+    sqlite_url: str, start_daemon, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """No watchdog, so nothing else refreshes STATUS: two jobs of one pass, each on a gate."""
+    for name in ("first", "second"):
+        wait = f"while [ ! -e {tmp_path / name} ]; do sleep 0.1; done"
+        add_job(sqlite_url, name, "--type", "command", "--interval", "1h",
+                "--parameters", json.dumps({"command": ["sh", "-c", wait]}))  # fmt: skip
+    daemon = start_daemon(sqlite_url, watchdog_usec=None)
+    daemon.wait_for("STATUS=running ")
+    first = daemon.lines("STATUS=running ")[0].split()[1]
+    second = "second" if first == "first" else "first"
+    (tmp_path / first).touch()
+    daemon.wait_for(f"STATUS=running {second} ")
+    (tmp_path / second).touch()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(daemon.lines("STATUS=idle")) < 3:
+        daemon.collect(0.2)
+    daemon.process.send_signal(signal.SIGTERM)
+    code, stderr = daemon.finish()
+
+    assert code == 0, stderr
+    assert not daemon.lines("WATCHDOG=1")
+    at = r"at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+    since = r"since \d\d:\d\d:\d\d UTC"
+    expected = [
+        rf"idle; next: {first} {at}",  # with READY=1
+        rf"running {first} \(run 1\) {since}; next: {second} {at}",
+        rf"idle; next: {second} {at}",  # the job's end, inside the pass
+        rf"running {second} \(run 2\) {since}; next: {first} {at}",
+        rf"idle; next: {first} {at}",
+        r"stopping: stopped",
+    ]
+    statuses = [m.removeprefix("STATUS=") for m in daemon.lines("STATUS=")]
+    assert len(statuses) == len(expected), statuses
+    for status, pattern in zip(statuses, expected, strict=True):
+        assert re.fullmatch(pattern, status), (status, pattern)
+    assert [run["status"] for run in history(sqlite_url)] == ["success", "success"]
 
 
 def test_sigterm_during_a_job_stops_it_after_the_grace_period(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -17,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import missing, run_director
+from conftest import REPO, PostgresServer, missing, run_director, wait_for
+
+from director_jobs.logs import JOURNAL_FIELDS, MessageId
 
 JOURNALD_SH = Path(__file__).resolve().parent / "systemd" / "journald.sh"
 DIRECTOR_BIN = Path(sys.executable).parent / "director"
@@ -87,6 +90,9 @@ journal_sync
 {query} SYSLOG_IDENTIFIER=director-jobs JOB_NAME=broken > broken.json
 {query} SYSLOG_IDENTIFIER={STREAM_ID} > plain.json
 {query} SYSLOG_IDENTIFIER=director-jobs RUN_STATUS=error -p err > errors.json
+{query} MESSAGE_ID={MessageId.RUN_STARTED} > started.json
+{query} MESSAGE_ID={MessageId.RUN_SUCCEEDED} > succeeded.json
+{query} MESSAGE_ID={MessageId.RUN_FAILED} > failed.json
 """
     )
     env = {
@@ -110,6 +116,9 @@ journal_sync
         "broken": _read(out / "broken.json"),
         "plain": _read(out / "plain.json"),
         "errors": _read(out / "errors.json"),
+        "started": _read(out / "started.json"),
+        "succeeded": _read(out / "succeeded.json"),
+        "failed": _read(out / "failed.json"),
         "runs": json.loads(history.stdout),
     }
 
@@ -170,3 +179,124 @@ def test_mismatched_journal_stream_logs_plain_text(journal_of_a_run: dict[str, A
     manual = [r for r in j["runs"] if r["job"] == "check" and r["trigger"] == "manual"]
     assert len(manual) == 1, j["runs"]
     assert not [r for r in j["native"] if r.get("RUN_ID") == str(manual[0]["id"])]
+
+
+@pytest.mark.timeout(120)
+def test_run_lines_carry_a_message_id_and_the_run_fields(journal_of_a_run: dict[str, Any]) -> None:
+    """`journalctl MESSAGE_ID=…` finds each start, success and failure, with the run's fields."""
+    j = journal_of_a_run
+    runs = {r["job"]: r for r in j["runs"] if r["trigger"] == "schedule"}
+    started = {r["JOB_NAME"]: r for r in j["started"]}
+    assert len(j["started"]) == 2 and set(started) == {"check", "broken"}, j["started"]
+    for name, line in started.items():
+        assert line["MESSAGE"].startswith(f"starting job {name} "), line
+        assert (line["RUN_ID"], line["TRIGGER"], line["ATTEMPT"]) == (
+            str(runs[name]["id"]), "schedule", "1",
+        )  # fmt: skip
+        assert "DURATION" not in line and "RUN_STATUS" not in line
+
+    [ok] = j["succeeded"]
+    [failed] = j["failed"]
+    for line, name in ((ok, "check"), (failed, "broken")):
+        run = runs[name]
+        assert line["MESSAGE"].startswith(f"job {name} finished: {run['status']}"), line
+        assert line["MESSAGE_ID"] in (MessageId.RUN_SUCCEEDED, MessageId.RUN_FAILED)
+        assert (line["RUN_ID"], line["RUN_STATUS"]) == (str(run["id"]), run["status"])
+        assert (line["TRIGGER"], line["ATTEMPT"]) == ("schedule", "1")
+        assert line["EXIT_CODE"] == str(run["exit_code"])
+        # Seconds, to the millisecond: the duration stored with the run.
+        assert re.fullmatch(r"\d+\.\d{3}", line["DURATION"]), line["DURATION"]
+        assert float(line["DURATION"]) == pytest.approx(run["duration"], abs=0.001)
+    assert (ok["EXIT_CODE"], ok["PRIORITY"]) == ("0", "6")
+    assert (failed["EXIT_CODE"], failed["PRIORITY"]) == ("3", "3")
+    # The same lines in plain text (JOURNAL_STREAM not stderr's) carry no fields at all.
+    assert not [r for r in j["plain"] if "MESSAGE_ID" in r]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_outage_and_recycle_lines_carry_their_message_ids(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """A daemon that starts during an outage: outage begins, ends, then a recycle (exit 0)."""
+    _require_journald()
+    server = PostgresServer()  # of its own: stopping it must not disturb other tests
+    server.start()
+    try:
+        url = server.new_database()
+        server.pause()
+        out = tmp_path / "out"
+        out.mkdir()
+        query = 'journalctl -D "$JOURNAL_DIR" --no-pager -o json'
+        began = MessageId.OUTAGE_BEGAN
+        steps = tmp_path / "steps.sh"
+        steps.write_text(
+            f"""
+cd {shlex.quote(str(out))}
+as_service director-jobs {shlex.quote(str(DIRECTOR_BIN))} -v jobs run --forever \\
+    --max-lifetime 2s &
+daemon=$!
+# Tell the test once the outage is in the journal; it starts the server then.
+for _ in $(seq 1200); do
+  journal_sync
+  [ -n "$(journalctl -D "$JOURNAL_DIR" -q MESSAGE_ID={began})" ] && break
+  sleep 0.1
+done
+touch outage-logged
+rc=0; wait $daemon || rc=$?; echo $rc > rc-daemon
+journal_sync
+{query} SYSLOG_IDENTIFIER=director-jobs > native.json
+{query} MESSAGE_ID={MessageId.OUTAGE_BEGAN} > began.json
+{query} MESSAGE_ID={MessageId.OUTAGE_ENDED} > ended.json
+{query} MESSAGE_ID={MessageId.RECYCLE} > recycle.json
+"""
+        )
+        env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": url, "TZ": "UTC"}
+        for name in ("DIRECTOR_JOBS_CONFIG", "JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC"):
+            env.pop(name, None)
+        with subprocess.Popen(
+            ["bash", str(JOURNALD_SH), str(steps)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            try:
+                wait_for(
+                    lambda: (out / "outage-logged").exists() or process.poll() is not None,
+                    "the outage line in the journal",
+                    120,
+                )
+                server.resume()
+                stdout, stderr = process.communicate(timeout=120)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        assert process.returncode == 0, (stdout, stderr)
+        assert (out / "rc-daemon").read_text().strip() == "0", stderr
+        native = _read(out / "native.json")
+        [began_line] = _read(out / "began.json")
+        [ended] = _read(out / "ended.json")
+        [recycle] = _read(out / "recycle.json")
+        assert began_line["MESSAGE"].startswith("database unavailable: "), began_line
+        assert began_line["PRIORITY"] == "3"
+        assert ended["MESSAGE"].startswith("database is reachable again"), ended
+        assert recycle["MESSAGE"].startswith("recycling: lifetime "), recycle
+        assert "reached --max-lifetime 2 s" in recycle["MESSAGE"], recycle
+        assert recycle["PRIORITY"] == "4"
+        cursors = [r["__CURSOR"] for r in native]
+        seen = [cursors.index(r["__CURSOR"]) for r in (began_line, ended, recycle)]
+        assert seen == sorted(seen), "not in the order: outage, its end, the recycle"
+    finally:
+        server.stop()
+
+
+def test_the_monitoring_guide_lists_every_message_id_and_field() -> None:
+    """docs/monitoring.md names each MESSAGE_ID (with its hex value) and each journal field."""
+    guide = (REPO / "docs" / "monitoring.md").read_text(encoding="utf-8")
+    for message_id in MessageId:
+        assert re.search(rf"`{message_id.name}`.*`{message_id.value}`", guide), message_id
+    for field in JOURNAL_FIELDS:
+        assert f"`{field.upper()}`" in guide, field
+    assert len({m.value for m in MessageId}) == len(MessageId)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", m.value) for m in MessageId)

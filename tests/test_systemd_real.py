@@ -6,12 +6,14 @@ example pipeline applied by root into the service's database, then
   icinga2 validation with SupplementaryGroups=nagios, deploy into its state folder), a
   cgroup per job in the delegated subtree, journald fields, a recycle (exit 0) followed by
   a restart, WATCHDOG=1 pings, and a clean `systemctl stop`;
+- STATUS= naming a job while it runs, and its end line found by `journalctl MESSAGE_ID=…`;
 - with the drop-in docs/deployment.md gives for `command` jobs with `user`: such a job.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ from systemd_container import (
     wait_until,
 )
 from test_systemd_unit import unit_with_exec_start
+
+from director_jobs.logs import MessageId
 
 UNITS = REPO / "contrib" / "systemd"
 STATE = Path("/var/lib/director-jobs")
@@ -129,6 +133,7 @@ def test_the_hardened_units_run_the_example_pipeline_under_real_systemd() -> Non
         assert started.returncode == 0, started.stderr
         check_the_pipeline(container)
         check_the_lifecycle(container)
+        check_status_while_a_job_runs(container)
         check_user_jobs(container)
 
 
@@ -201,11 +206,52 @@ def check_the_lifecycle(container: Container) -> None:
     assert {r.get("_PID") for r in hello} >= {first_pid, second_pid}
     recycle = index_of(records, "recycling: lifetime")
     assert records[recycle].get("PRIORITY") == "4"
+    assert records[recycle].get("MESSAGE_ID") == MessageId.RECYCLE
     restart = index_of(records, "Scheduled restart job, restart counter is at 1", recycle)
     stopping = index_of(records, "Stopping director-jobs.service", restart)
     index_of(records, "runner stopped (stopped)", stopping)
     for bad in ("Watchdog timeout", "Failed with result", "SIGKILL", "Traceback"):
         assert not any(bad in m for m in messages(records)), bad
+
+
+def check_status_while_a_job_runs(container: Container) -> None:
+    """`systemctl show -p StatusText` names a job while it runs (it waits for a file), and
+    stops naming it when it ended; `journalctl MESSAGE_ID=…` finds its end with the run fields."""
+    gate = STATE / "gate"
+    wait = f"while [ ! -e {gate} ]; do sleep 0.1; done"
+    added = container.director(
+        "jobs", "add", "gated", "--type", "command", "--interval", "1h",
+        "--parameters", json.dumps({"command": ["sh", "-c", wait]}),
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    started = container.run("systemctl", "start", "director-jobs", timeout=120)
+    assert started.returncode == 0, started.stderr
+    running = re.compile(r"running gated \(run \d+\) since \d\d:\d\d:\d\d UTC; next: \S+ at .+ UTC")
+    texts: list[str] = []
+
+    def status() -> str:
+        texts.append(container.show("director-jobs", "StatusText")["StatusText"])
+        return texts[-1]
+
+    wait_until("STATUS= to name the gated job", lambda: bool(running.fullmatch(status())), 120)
+    assert _write_in(container, str(gate), "").returncode == 0
+    wait_until(
+        "STATUS= to leave the gated job", lambda: not status().startswith("running gated"), 60
+    )
+    stopped = container.run("systemctl", "stop", "director-jobs", timeout=90)
+    assert stopped.returncode == 0, stopped.stderr
+
+    [run] = [r for r in history(container) if r["job"] == "gated"]
+    [end] = container.journal(f"MESSAGE_ID={MessageId.RUN_SUCCEEDED}", "JOB_NAME=gated")
+    assert end["_SYSTEMD_UNIT"] == "director-jobs.service", end
+    assert end["MESSAGE"].startswith("job gated finished: success in "), end
+    assert (end["RUN_ID"], end["RUN_STATUS"], end["EXIT_CODE"]) == (str(run["id"]), "success", "0")
+    assert (end["TRIGGER"], end["ATTEMPT"]) == ("schedule", "1")
+    assert float(end["DURATION"]) == pytest.approx(run["duration"], abs=0.001)
+    [start] = container.journal(f"MESSAGE_ID={MessageId.RUN_STARTED}", f"RUN_ID={run['id']}")
+    assert start["MESSAGE"].startswith("starting job gated "), start
+    recycles = container.journal(f"MESSAGE_ID={MessageId.RECYCLE}")
+    assert recycles and all(r["MESSAGE"].startswith("recycling: ") for r in recycles), recycles
 
 
 def check_user_jobs(container: Container) -> None:
