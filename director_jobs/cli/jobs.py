@@ -90,10 +90,10 @@ def _runner(app: App, *, forever: bool = False) -> Any:
         isolation=Isolation.DAEMON if forever else Isolation.BY_TYPE,
         containment=Containment.detect(app.settings.containment),
     )
-    if app.settings.notify:  # channels configured: note events, send them from a thread
+    if app.settings.notify:  # channels configured: note events, a child process sends them
         from director_jobs.notify.runner_events import Notifications
 
-        runner.events = Notifications(app.settings.notify, app.database, app.clock, runner.identity)
+        runner.events = Notifications(app.settings, app.database, app.clock, runner.identity)
     return runner
 
 

@@ -41,6 +41,18 @@ class Delivery:
     error: str | None
 
 
+@dataclass(frozen=True)
+class Finished:
+    """How one attempt ended: delivered, failed, or pending again until `retry_at`."""
+
+    id: int
+    status: str
+    at: datetime
+    response_code: int | None
+    error: str | None
+    retry_at: datetime | None = None
+
+
 _COLUMNS = (
     notifications.c.id,
     notifications.c.channel,
@@ -92,7 +104,7 @@ class NotificationRepository:
         return None if status is None else status in _FAILED
 
     def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries whose time has come, oldest first."""
+        """Pending deliveries whose time has come, oldest first (not claimed yet)."""
         query = (
             select(*_COLUMNS)
             .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
@@ -110,16 +122,33 @@ class NotificationRepository:
             value: datetime | None = connection.execute(query).scalar()
             return value
 
-    def claim(self, delivery_id: int, runner: str, now: datetime) -> bool:
-        """Mark a pending delivery as being sent by `runner`; False when another took it.
+    def advance(
+        self, done: Finished | None, next_id: int | None, runner: str, now: datetime
+    ) -> bool:
+        """Record the attempt just made and claim the next delivery, in one transaction.
 
-        Once claimed it is never sent again unless this runner records a failure that may
-        be retried: a runner that dies while sending leaves it `sending` (at most once).
+        Claiming marks it `sending` by `runner` (False when another runner took it first).
+        Once claimed it is never sent again unless its attempt records a failure worth
+        retrying: a runner that dies while sending leaves it `sending` (at most once).
         """
         with self.engine.begin() as connection:
+            if done is not None:
+                values: dict[str, Any] = {
+                    "status": done.status,
+                    "response_code": done.response_code,
+                    "error": done.error[:2000] if done.error else None,
+                    "next_attempt_at": done.retry_at,
+                }
+                if done.status == "delivered":
+                    values["delivered_at"] = done.at
+                connection.execute(
+                    update(notifications).where(notifications.c.id == done.id).values(**values)
+                )
+            if next_id is None:
+                return False
             claimed = connection.execute(
                 update(notifications)
-                .where(notifications.c.id == delivery_id, notifications.c.status == "pending")
+                .where(notifications.c.id == next_id, notifications.c.status == "pending")
                 .values(
                     status="sending",
                     claimed_by=runner,
@@ -128,30 +157,6 @@ class NotificationRepository:
                 )
             )
             return claimed.rowcount == 1
-
-    def finish(
-        self,
-        delivery_id: int,
-        *,
-        status: str,
-        now: datetime,
-        response_code: int | None,
-        error: str | None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        """Record how an attempt went: delivered, failed, or pending again until `retry_at`."""
-        values: dict[str, Any] = {
-            "status": status,
-            "response_code": response_code,
-            "error": error[:2000] if error else None,
-            "next_attempt_at": retry_at,
-        }
-        if status == "delivered":
-            values["delivered_at"] = now
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(notifications).where(notifications.c.id == delivery_id).values(**values)
-            )
 
     def give_up_interrupted(self, older_than: timedelta, now: datetime) -> int:
         """Mark deliveries left `sending` by a runner that stopped mid-way as failed."""

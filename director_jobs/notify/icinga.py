@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from director_jobs.deploy.api_client import ApiError, IcingaApi, tls_context
-from director_jobs.notify.attempt import Attempt
+from director_jobs.deploy.api_client import ApiError, IcingaApi
+from director_jobs.notify.attempt import Attempt, verified_tls
 from director_jobs.notify.config import IcingaChannel
 
 OK, WARNING, CRITICAL = 0, 1, 2
@@ -56,7 +56,7 @@ def send_check_result(channel: IcingaChannel, payload: dict[str, Any]) -> Attemp
         channel.url,
         channel.username,
         channel.password,
-        tls_context(channel.ca_file, verify=True),
+        verified_tls(channel.ca_file),
         server_name=channel.server_name,
         request_timeout=channel.timeout,
     )

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from director_jobs.notify.attempt import Attempt
+from director_jobs.notify.attempt import Attempt, verified_tls
 from director_jobs.notify.config import MailChannel, is_loopback
 
 
@@ -79,7 +79,7 @@ def _smtp(channel: MailChannel, message: EmailMessage) -> Attempt:
     assert channel.smtp is not None
     host, _, port = channel.smtp.rpartition(":")
     host = host.strip("[]")
-    context = ssl.create_default_context(cafile=channel.ca_file)
+    context = verified_tls(channel.ca_file)
     try:
         if channel.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(

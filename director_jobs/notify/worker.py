@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from director_jobs.clock import Clock
 from director_jobs.db.failures import first_line
-from director_jobs.db.notifications_repo import Delivery, NotificationRepository
+from director_jobs.db.notifications_repo import Delivery, Finished, NotificationRepository
 from director_jobs.notify.attempt import Attempt
 from director_jobs.notify.config import (
     Channel,
@@ -160,21 +160,30 @@ class DeliveryWorker:
             )
 
     def deliver_due(self) -> int:
-        """Claim and send the deliveries due now; return how many were attempted."""
+        """Claim and send the deliveries due now, one at a time; return how many were sent.
+
+        Each transaction records one attempt and claims the next delivery, so that a
+        stopped runner leaves at most the one it was sending unrecorded.
+        """
         attempted = 0
+        done: Finished | None = None
         for delivery in self.repository.due(self.clock.now(), BATCH_SIZE):
             if self._stop.is_set():
                 break
-            if not self.repository.claim(delivery.id, self.runner_label, self.clock.now()):
-                continue  # another runner has it
-            attempted += 1
-            self._deliver(delivery)
+            claimed = self.repository.advance(
+                done, delivery.id, self.runner_label, self.clock.now()
+            )
+            done = None
+            if claimed:  # else another runner has it
+                attempted += 1
+                done = self._deliver(delivery)
+        if done is not None:
+            self.repository.advance(done, None, self.runner_label, self.clock.now())
         return attempted
 
-    def _deliver(self, delivery: Delivery) -> None:
-        """Send one claimed delivery and record the outcome."""
+    def _deliver(self, delivery: Delivery) -> Finished:
+        """Send one claimed delivery; how it went."""
         channel = self.channels.get(delivery.channel)
-        attempts = delivery.attempts + 1
         if channel is None:
             outcome = Attempt.refused(f"channel {delivery.channel!r} is no longer configured")
         else:
@@ -184,6 +193,7 @@ class DeliveryWorker:
                 log.exception("notifications: sending %d failed", delivery.id)
                 outcome = Attempt.refused(f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
+        attempts = delivery.attempts + 1  # this one included
         retries = channel.retries if channel is not None else 0
         if outcome.delivered:
             status, retry_at = "delivered", None
@@ -192,15 +202,8 @@ class DeliveryWorker:
             retry_at = now + timedelta(seconds=retry_delay(attempts))
         else:
             status, retry_at = "failed", None
-        self.repository.finish(
-            delivery.id,
-            status=status,
-            now=now,
-            response_code=outcome.response_code,
-            error=outcome.error,
-            retry_at=retry_at,
-        )
         self._log(delivery, status, outcome, attempts, retry_at)
+        return Finished(delivery.id, status, now, outcome.response_code, outcome.error, retry_at)
 
     @staticmethod
     def _log(

@@ -1,0 +1,86 @@
+"""The delivery process: `python -m director_jobs.notify`, started by a runner that notes events.
+
+A process of its own rather than a thread of the runner: sending never competes with the
+runner for the GIL (each database call of a job would otherwise wait for the sender's
+turn) and the daemon forks its jobs from a process without extra threads.
+
+Its stdin is the runner's pipe: each byte means "new deliveries are committed", end of
+input means "the runner stops: send what is due, then exit". It dies with the runner
+(PR_SET_PDEATHSIG); whatever it was sending then stays `sending` and is not repeated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+
+from director_jobs.clock import SystemClock
+from director_jobs.db.database import Database
+from director_jobs.logs import setup_logging
+from director_jobs.notify.worker import DRAIN_SECONDS, DeliveryWorker
+from director_jobs.settings import load_settings
+
+_PR_SET_PDEATHSIG = 1  # prctl(2)
+NICENESS = 10
+EXIT_PARENT_GONE = 70  # EX_SOFTWARE: the runner died before this process was set up
+
+
+def _die_with(parent: int) -> None:
+    """SIGTERM this process when the runner dies; exit at once if it already has."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(EXIT_PARENT_GONE)
+
+
+def _follow_pipe(worker: DeliveryWorker, done: threading.Event) -> None:
+    """Wake the worker for each byte on stdin; set `done` at end of input."""
+    fd = sys.stdin.fileno()
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            done.set()
+            return
+        worker.wake()
+
+
+def main() -> int:
+    """Deliver until the runner closes the pipe (then drain what is due, bounded)."""
+    parser = argparse.ArgumentParser(prog="python -m director_jobs.notify")
+    parser.add_argument("--runner", required=True, help="the runner's host:pid label")
+    parser.add_argument("--parent", type=int, required=True, help="the runner's pid")
+    parser.add_argument("--log-level", type=int, default=logging.WARNING)
+    options = parser.parse_args()
+    _die_with(options.parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    # Below the runner's priority: on a busy machine its jobs get the CPU first, and a
+    # burst of deliveries does not slow the job that follows.
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    setup_logging(options.log_level)
+    # The database URL and the config file come through the environment: secrets stay
+    # out of the process list.
+    settings = load_settings(
+        config_path=os.environ.get("DIRECTOR_JOBS_CONFIG") or None,
+        database_url=os.environ.get("DIRECTOR_JOBS_DATABASE_URL") or None,
+        timezone=None,
+    )
+    database = Database(settings.database_url)
+    worker = DeliveryWorker(settings.notify, database.notifications, SystemClock(), options.runner)
+    done = threading.Event()
+    threading.Thread(target=_follow_pipe, args=(worker, done), daemon=True).start()
+    worker.start()
+    done.wait()
+    worker.close(DRAIN_SECONDS)
+    database.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
