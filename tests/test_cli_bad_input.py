@@ -1009,6 +1009,7 @@ def test_config_error_as_a_real_process(sqlite_url: str, tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         err(
             f"config: unknown key 'nonsense' in '{path}'; "
-            "known keys: database_url, timezone, log_level, containment"
+            "known keys: database_url, timezone, log_level, containment, "
+            "webhook, mail, icinga, notify"
         )
     ]

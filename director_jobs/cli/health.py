@@ -1,4 +1,8 @@
-"""`director health check`: a monitoring plugin for Icinga (or any Nagios-style monitor)."""
+"""`director health check`: a monitoring plugin for Icinga (or any Nagios-style monitor).
+
+As Icinga runs it, cli/__init__.py answers it without click; this command answers the
+rest the same way (help, usage errors, -v, databases other than SQLite and PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,8 @@ import click
 
 from director_jobs.cli.app import App
 from director_jobs.cli.root import root
-from director_jobs.errors import DatabaseUnavailable, DirectorJobsError, InvalidInput
+from director_jobs.errors import InvalidInput
 from director_jobs.services import health_check as hc
-from director_jobs.validation import parse_duration
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 
@@ -24,7 +27,7 @@ def health() -> None:
 @click.option(
     "--check",
     "checks",
-    default="jobs,runner,database",
+    default=hc.DEFAULT_CHECKS,
     show_default=True,
     metavar="CHECKS",
     help="Comma-separated checks: jobs, runner, database.",
@@ -44,14 +47,14 @@ def health() -> None:
 )
 @click.option(
     "--overdue",
-    default="2x",
+    default=hc.DEFAULT_OVERDUE,
     show_default=True,
     metavar="FACTOR",
     help="A job is overdue this many intervals (or cron slots) after its start.",
 )
 @click.option(
     "--runner-mode",
-    default="forever",
+    default=hc.DEFAULT_RUNNER_MODE,
     show_default=True,
     metavar="MODE",
     help="forever: a daemon must be alive; oneshot: `jobs run` from cron.",
@@ -89,67 +92,28 @@ def check(
       sudo -u nagios director health check --runner-mode oneshot --warning 15m
     """
     try:
-        options = _options(
-            checks, jobs, tags, excluded, overdue, runner_mode, warning_age, critical_age
+        options = hc.options_from(
+            checks=checks,
+            jobs=jobs,
+            tags=tags,
+            excluded=excluded,
+            overdue=overdue,
+            runner_mode=runner_mode,
+            warning_age=warning_age,
+            critical_age=critical_age,
         )
     except InvalidInput as exc:
         _finish(hc.unknown(str(exc)))
-    try:
-        timezone = app.settings.timezone
-        periods = _PeriodsOnDemand(app, timezone)
-        judge = hc.HealthCheck(app.database, app.clock, periods, timezone, options)
-        judge.refuse_unknown()
-        report = judge.report()
-    except InvalidInput as exc:
-        report = hc.unknown(str(exc))
-    except DatabaseUnavailable as exc:
-        report = hc.unknown(f"database unreachable: {exc}")
-        if "database" in options.checks:
-            report.findings[0] = hc.Finding(hc.CRITICAL, report.findings[0].text)
-    except DirectorJobsError as exc:
-        report = hc.unknown(str(exc))
-    _finish(report)
+    _finish(hc.checked(options, lambda: _look(app, options)))
 
 
-def _options(
-    checks: str,
-    jobs: tuple[str, ...],
-    tags: tuple[str, ...],
-    excluded: tuple[str, ...],
-    overdue: str,
-    runner_mode: str,
-    warning_age: str | None,
-    critical_age: str | None,
-) -> hc.CheckOptions:
-    """The options checked and converted; InvalidInput naming the first bad one."""
-    selected = [c.strip() for c in checks.split(",") if c.strip()]
-    for name in selected or [checks]:
-        if name not in hc.CHECKS:
-            raise InvalidInput("--check", name, f"known checks: {', '.join(hc.CHECKS)}")
-    if runner_mode not in hc.RUNNER_MODES:
-        raise InvalidInput("--runner-mode", runner_mode, "expected forever or oneshot")
-    factor_text = overdue.removesuffix("x")
-    try:
-        factor = float(factor_text)
-    except ValueError:
-        factor = 0.0
-    if not factor >= 1:  # also refuses nan
-        raise InvalidInput("--overdue", overdue, "expected a factor of 1 or more, e.g. 2x")
-    defaults = hc.FOREVER_AGE if runner_mode == "forever" else hc.ONESHOT_AGE
-    warn = parse_duration(warning_age, "--warning") if warning_age else defaults[0]
-    crit = parse_duration(critical_age, "--critical") if critical_age else defaults[1]
-    if crit < warn:
-        raise InvalidInput("--critical", critical_age, "shorter than --warning")
-    return hc.CheckOptions(
-        checks=tuple(selected),
-        jobs=jobs,
-        tags=tags,
-        excluded=excluded,
-        overdue_factor=factor,
-        runner_mode=runner_mode,
-        age_warning=warn,
-        age_critical=crit,
-    )
+def _look(app: App, options: hc.CheckOptions) -> hc.Report:
+    """The check through the repositories: settings, then the database (opened, migrated)."""
+    timezone = app.settings.timezone
+    periods = _PeriodsOnDemand(app, timezone)
+    judge = hc.HealthCheck(hc.DatabaseData(app.database), app.clock, periods, timezone, options)
+    judge.refuse_unknown()
+    return judge.report()
 
 
 class _PeriodsOnDemand:

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from director_jobs.db.activity_repo import ActivityRepository
-from director_jobs.db.engine import build_engine, safe_url
+from director_jobs.db.engine import build_engine, cannot_connect, safe_url
 from director_jobs.db.failures import first_line
 from director_jobs.db.jobs_repo import JobRepository
 from director_jobs.db.migrate import HEAD_REVISION, upgrade
@@ -69,9 +69,7 @@ class Database:
         try:
             connection = self.engine.connect()
         except DBAPIError as exc:
-            raise DatabaseUnavailable(
-                f"database_url: cannot connect to {safe_url(self.url)!r}: {first_line(exc)}"
-            ) from None
+            raise cannot_connect(self.url, first_line(exc)) from None
         with connection:
             try:
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()

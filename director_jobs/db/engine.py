@@ -1,20 +1,27 @@
-"""Engine creation for SQLite and PostgreSQL, with URL validation that never shows a password."""
+"""Engine creation for SQLite and PostgreSQL, with URL validation that never shows a password.
+
+SQLAlchemy is imported where it is used: `plain_connection` opens a database without it
+for `director health check`, whose whole run costs less than importing it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-from director_jobs.errors import ConfigError
+from director_jobs.errors import ConfigError, DatabaseUnavailable
 from director_jobs.validation import has_unstorable, storable, storable_data
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Connection, Engine
 
 # How long a SQLite writer waits for another runner's transaction before giving up.
 # Claims and run records are short transactions; 30 s covers a slow disk under load.
@@ -26,9 +33,17 @@ SUPPORTED_BACKENDS = ("sqlite", "postgresql", "mysql", "mariadb")
 # Query parameters that drivers accept as credentials; masked like the password.
 SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "sslpassword", "secret", "token"})
 
+# Fail fast instead of hanging when the PostgreSQL server is down or the network stalls, so
+# that the daemon's loop (and its watchdog) keeps going: 10 s to connect, then 30 s (in
+# milliseconds) for unacknowledged data before the connection counts as dead.
+PG_CONNECT_ARGS = {"connect_timeout": 10, "tcp_user_timeout": 30_000}
+
 
 def safe_url(url: str | URL) -> str:
     """Render a database URL with every secret masked, for logs and errors."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -41,6 +56,9 @@ def safe_url(url: str | URL) -> str:
 
 def parse_database_url(url: str) -> URL:
     """Parse and check a database URL; raise ConfigError naming the field."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
@@ -78,14 +96,20 @@ def _sqlite_read_only(path: Path) -> bool:
     return not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
-def _read_only_url(parsed: URL, path: Path) -> URL:
-    """A read-only URI for `path`. Without a -wal file no writer is active, and a reader
-    that may not create the -shm file has to open it `immutable` (SQLite cannot open a
-    WAL database read-only otherwise); with one, WAL's shared memory is used as usual."""
-    query = {"mode": "ro", "uri": "true"}
+def _read_only_query(path: Path) -> dict[str, str]:
+    """The URI parameters that open `path` read-only. Without a -wal file no writer is
+    active, and a reader that may not create the -shm file has to open it `immutable`
+    (SQLite cannot open a WAL database read-only otherwise); with one, WAL's shared memory
+    is used as usual."""
+    query = {"mode": "ro"}
     if not path.with_name(path.name + "-wal").exists():
         query["immutable"] = "1"
-    return parsed.set(database=f"file:{path}", query=query)
+    return query
+
+
+def _read_only_url(parsed: URL, path: Path) -> URL:
+    """A read-only URI for `path` (see _read_only_query)."""
+    return parsed.set(database=f"file:{path}", query={**_read_only_query(path), "uri": "true"})
 
 
 def _create_for_folder_owner(path: Path) -> None:
@@ -182,6 +206,9 @@ def _clean_text_parameters(
 def build_engine(url: str, pool_size: int | None = None) -> Engine:
     """Create an engine for `url` without connecting yet; `pool_size` connections kept
     open (SQLAlchemy's 5 by default; the API keeps one per request thread)."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     parsed = parse_database_url(url)
     # Errors never show statement parameters: they may hold job output or secrets.
     kwargs: dict[str, Any] = {
@@ -210,9 +237,7 @@ def build_engine(url: str, pool_size: int | None = None) -> Engine:
     else:
         kwargs["pool_pre_ping"] = True
         if parsed.get_backend_name() == "postgresql":
-            # Fail fast instead of hanging when the server is down or the network stalls,
-            # so that the daemon's loop (and its watchdog) keeps going.
-            kwargs["connect_args"] = {"connect_timeout": 10, "tcp_user_timeout": 30_000}
+            kwargs["connect_args"] = dict(PG_CONNECT_ARGS)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
@@ -231,3 +256,172 @@ def connected(engine: Engine, connection: Connection | None) -> Iterator[Connect
     else:
         with engine.connect() as own:
             yield own
+
+
+# -- plain driver connections (the health check's) --------------------------------------------
+
+# The URLs `plain_connection` opens itself, a part of what SQLAlchemy's make_url reads the
+# same way: sqlite:////absolute/path, and postgresql[+psycopg]://user:password@host:port/name
+# with key=value parameters. Anything else (a relative path, several hosts, a socket folder,
+# an IPv6 address, other drivers) is SQLAlchemy's to parse.
+_PLAIN_SQLITE_URL = re.compile(r"sqlite:///(?P<path>/[^?#%]*)")
+_PLAIN_POSTGRESQL_URL = re.compile(
+    r"postgresql(?:\+psycopg)?://"
+    r"(?:(?P<user>[^:/@?#\[\]]*)(?::(?P<password>[^@/?#]*))?@)?"
+    r"(?P<host>[A-Za-z0-9._-]+)(?::(?P<port>[0-9]{1,5}))?"
+    r"/(?P<database>[^/?#]+)(?:\?(?P<query>[^#]*))?"
+)
+
+
+@dataclass
+class PlainConnection:
+    """A connection of the driver alone (sqlite3 or psycopg), for reading.
+
+    Rows hold the driver's values: `json` and `instant` make of them what SQLAlchemy's
+    column types return. The caller writes SQL that SQLite and PostgreSQL read alike.
+    """
+
+    driver: Any  # the DB-API module: its Error is what any failure of a statement raises
+    connection: Any
+    dialect: str  # "sqlite" or "postgresql"
+
+    @property
+    def mark(self) -> str:
+        """The driver's placeholder for a statement parameter."""
+        return "?" if self.dialect == "sqlite" else "%s"
+
+    def rows(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of `statement`, fetched at once."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(statement, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def json(self, value: Any) -> Any:
+        """A JSON column's value: psycopg decodes it already (storable_json_value, as the
+        engine's), sqlite3 hands over the text."""
+        if self.dialect == "sqlite" and value is not None:
+            return storable_json_value(value)
+        return value
+
+    @staticmethod
+    def instant(value: Any) -> datetime:
+        """A UTCDateTime column's value, as db/types.py's UTCDateTime reads it: an aware
+        UTC datetime (SQLite stores ISO text; a value without an offset is UTC)."""
+        moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+    def optional_instant(self, value: Any) -> datetime | None:
+        """A nullable UTCDateTime column's value (see `instant`)."""
+        return None if value is None else self.instant(value)
+
+    def close(self) -> None:
+        """Close the connection (a reader's transaction has nothing to keep)."""
+        self.connection.close()
+
+
+def plain_connection(url: str) -> PlainConnection | None:
+    """The database at `url` opened with its driver alone, when SQLAlchemy would open the
+    same file or server the same way and find the schema current; else None, and the
+    caller uses Database.open: a URL outside the forms above, a database file still to
+    be created, a schema to migrate, anything to explain (a ConfigError, SQLite errors).
+
+    PostgreSQL that cannot be reached raises DatabaseUnavailable as Database.open says it,
+    rather than None: trying again through SQLAlchemy could wait connect_timeout twice.
+    (Its message imports SQLAlchemy, for safe_url: only then.)
+    """
+    sqlite = _PLAIN_SQLITE_URL.fullmatch(url)
+    if sqlite is not None:
+        plain = _plain_sqlite(sqlite["path"])
+    elif (postgresql := _PLAIN_POSTGRESQL_URL.fullmatch(url)) is not None:
+        plain = _plain_postgresql(url, postgresql)
+    else:
+        return None
+    if plain is None:
+        return None
+    try:
+        revision = plain.rows("SELECT version_num FROM alembic_version")
+    except plain.driver.Error:  # no such table: an empty database, to migrate
+        revision = []
+    if [(_newest_migration(),)] != revision:
+        plain.close()
+        return None
+    return plain
+
+
+def _newest_migration() -> str | None:
+    """The newest schema revision, read from the migration scripts' names (each starts
+    with its revision, 0001_jobs_and_runs.py): HEAD_REVISION without db/migrate.py's
+    import of SQLAlchemy. Should a script break that naming, nothing matches: Database.open."""
+    try:
+        names = [p.name for p in (Path(__file__).with_name("migrations") / "versions").iterdir()]
+    except OSError:
+        return None
+    revisions = [n[:4] for n in names if re.fullmatch(r"[0-9]{4}_\w+\.py", n)]
+    return max(revisions, default=None)
+
+
+def _plain_sqlite(database: str) -> PlainConnection | None:
+    """An existing SQLite file opened as build_engine opens it (read-only for a user who
+    cannot write it); None for a file SQLite would create, or any error."""
+    import sqlite3
+
+    path = Path(database).resolve()
+    if not path.is_file():
+        return None
+    try:
+        if _sqlite_read_only(path):
+            query = "&".join(f"{k}={v}" for k, v in sorted(_read_only_query(path).items()))
+            connection = sqlite3.connect(
+                f"file:{path}?{query}", timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, uri=True
+            )
+        else:
+            connection = sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return None
+    try:
+        _configure_read_only(connection, None)
+    except sqlite3.Error:
+        connection.close()
+        return None
+    return PlainConnection(sqlite3, connection, "sqlite")
+
+
+def _plain_postgresql(url: str, parts: re.Match[str]) -> PlainConnection | None:
+    """A connection made with the arguments SQLAlchemy's psycopg dialect would pass; None
+    for what parse_database_url refuses or several values of one parameter."""
+    query = parse_qsl(parts["query"] or "")
+    names = [key for key, _ in query]
+    if len(set(names)) != len(names) or {"host", "port", "plugin"} & set(names):
+        return None  # a list, SQLAlchemy's several-hosts form, or its plug-ins
+    port = int(parts["port"]) if parts["port"] else None
+    if port is not None and not 0 < port < 65536:
+        return None
+    given = {
+        "host": parts["host"],
+        "port": port,
+        "user": unquote(parts["user"] or ""),
+        "password": unquote(parts["password"] or ""),
+        "dbname": unquote(parts["database"]),
+    }
+    arguments: dict[str, Any] = {k: v for k, v in given.items() if v}
+    arguments |= dict(query) | PG_CONNECT_ARGS
+    import psycopg
+    from psycopg.types.json import set_json_loads
+
+    try:
+        connection = psycopg.connect(**arguments)
+    except psycopg.Error as exc:
+        lines = str(exc).strip().splitlines()  # as failures.first_line reads a driver's error
+        raise cannot_connect(url, lines[0] if lines else type(exc).__name__) from None
+    set_json_loads(storable_json_value, connection)
+    return PlainConnection(psycopg, connection, "postgresql")
+
+
+def cannot_connect(url: str, detail: str) -> DatabaseUnavailable:
+    """The error for a database that cannot be reached, naming it without its password."""
+    return DatabaseUnavailable(f"database_url: cannot connect to {safe_url(url)!r}: {detail}")
