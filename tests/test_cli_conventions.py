@@ -12,6 +12,7 @@ from typing import Any
 import click
 import pytest
 from conftest import invoke, run_director
+from test_status_and_list import on_a_terminal
 
 from director_jobs.cli.root import root
 
@@ -112,8 +113,8 @@ def test_tables_are_cut_to_the_terminal_width_and_whole_in_a_pipe(sqlite_url: st
         == 0
     )
 
-    narrow = invoke(sqlite_url, "jobs", "list", env={"COLUMNS": "80"}).stdout.splitlines()
-    piped = invoke(sqlite_url, "jobs", "list").stdout.splitlines()
+    narrow = on_a_terminal(sqlite_url, "jobs", "list", columns=80).splitlines()
+    piped = invoke(sqlite_url, "jobs", "list", env={"COLUMNS": "80"}).stdout.splitlines()
 
     assert all(len(line) <= 80 for line in narrow), narrow
     assert "…" in narrow[1] and narrow[1].startswith("wide  ")

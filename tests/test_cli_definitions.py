@@ -269,8 +269,17 @@ def test_list_table_and_json(sqlite_url: str) -> None:
 
     table = ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines()
     assert [re.split(r" {2,}", line) for line in table] == [
-        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START"],
-        ["a-interval", "self-check", "every 15m", "-", "enabled", "-", "2026-06-01 12:00:00 UTC"],
+        ["NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "LAST RESULT", "NEXT START"],
+        [
+            "a-interval",
+            "self-check",
+            "every 15m",
+            "-",
+            "enabled",
+            "-",
+            "-",
+            "2026-06-01 12:00:00 UTC",
+        ],
         [
             "b-cron",
             "self-check",
@@ -278,12 +287,13 @@ def test_list_table_and_json(sqlite_url: str) -> None:
             "-",
             "enabled",
             "-",
+            "-",
             "2026-06-02 01:00:00 UTC",
         ],
-        ["c-off", "self-check", "manual", "-", "disabled", "-", "-"],
+        ["c-off", "self-check", "manual", "-", "disabled", "-", "-", "-"],
     ]
     # Aligned columns: every header starts where its values start.
-    headers = ("TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START")
+    headers = ("TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "LAST RESULT", "NEXT START")
     starts = [table[0].index(h) for h in headers]
     for line in table[1:]:
         assert all(line[s - 2 : s] == "  " and line[s] != " " for s in starts), line
@@ -315,12 +325,13 @@ def test_list_table_and_json(sqlite_url: str) -> None:
     # After a run, the list shows how the last one ended.
     ok(invoke_at(sqlite_url, NOW, "jobs", "run", "a-interval"))
     table = ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines()
-    assert re.split(r" {2,}", table[1])[:6] == [
+    assert re.split(r" {2,}", table[1])[:7] == [
         "a-interval",
         "self-check",
         "every 15m",
         "-",
         "enabled",
+        "2026-06-01 12:00:00 UTC",
         "success",
     ]
     last = jobs_json(sqlite_url)[0]["last_run"]
@@ -331,7 +342,7 @@ def test_list_table_and_json(sqlite_url: str) -> None:
 def test_list_empty(sqlite_url: str) -> None:
     assert ok(invoke(sqlite_url, "jobs", "list", "--json")).stdout == "[]\n"
     assert ok(invoke(sqlite_url, "jobs", "list")).stdout.splitlines() == [
-        "NAME  TYPE  SCHEDULE  PERIOD  STATE  LAST RUN  NEXT START"
+        "NAME  TYPE  SCHEDULE  PERIOD  STATE  LAST RUN  LAST RESULT  NEXT START"
     ]
 
 
@@ -1011,7 +1022,7 @@ def test_list_shows_the_next_start_the_time_period_allows(sqlite_url: str) -> No
     assert listed["nightly"]["next_due"] == "2026-06-01T12:00:00Z"  # due, but the period is shut
     assert listed["nightly"]["next_start"] == "2026-06-01T22:00:00Z"
     assert listed["plain"]["next_start"] == listed["plain"]["next_due"]
-    assert re.search(r"nightly .* nights +enabled +- +2026-06-01 22:00:00 UTC", table), table
+    assert re.search(r"nightly .* nights +enabled +- +- +2026-06-01 22:00:00 UTC", table), table
     ok(invoke_at(sqlite_url, NOW, "jobs", "trigger", "nightly"))
     triggered = json.loads(invoke_at(sqlite_url, NOW, "jobs", "list", "--json").stdout)
     assert triggered[0]["next_start"] == "2026-06-01T12:00:00Z"  # a trigger ignores the period

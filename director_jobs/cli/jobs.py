@@ -18,6 +18,7 @@ import click
 from director_jobs import exit_codes
 from director_jobs.cli.app import App
 from director_jobs.cli.render import (
+    Painted,
     duration_text,
     local,
     print_json,
@@ -29,7 +30,13 @@ from director_jobs.cli.root import log_options, root
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.job_types.base import parse_parameters_json
 from director_jobs.logs import TRACE
-from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, RunStatus
+from director_jobs.model import (
+    DEFAULT_RETRY_DELAY,
+    DEFAULT_TIMEOUT,
+    JobSpec,
+    RunStatus,
+    RunSummary,
+)
 from director_jobs.services.shapes import (
     detail_json,
     iso,
@@ -687,7 +694,16 @@ def list_(app: App, as_json: bool) -> None:
         return
     tz = app.settings.timezone
     table(
-        ("NAME", "TYPE", "SCHEDULE", "PERIOD", "STATE", "LAST RUN", "NEXT START"),
+        (
+            "NAME",
+            "TYPE",
+            "SCHEDULE",
+            "PERIOD",
+            "STATE",
+            "LAST RUN",
+            "LAST RESULT",
+            "NEXT START",
+        ),
         [
             (
                 view.job.name,
@@ -695,12 +711,20 @@ def list_(app: App, as_json: bool) -> None:
                 schedule_text(view.job),
                 view.job.spec.timeperiod,
                 state_text(view.job),
-                view.last_run.status if view.last_run else None,
+                *_last_run_cells(view.last_run, tz),
                 local(view.next_start, tz),
             )
             for view in views
         ],
     )
+
+
+def _last_run_cells(last: RunSummary | None, tz: str) -> tuple[str | None, Any]:
+    """LAST RUN (when it started, else ended) and LAST RESULT (red when it failed)."""
+    if last is None:
+        return None, None
+    result = Painted(last.status.value, "red") if last.status.failed else last.status.value
+    return local(last.started_at or last.finished_at, tz), result
 
 
 @jobs.command("show")

@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,44 +24,84 @@ def local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-# A column is never cut below this many characters (`…` included) to fit the terminal.
+# A column is never cut below this many characters (`…` included), nor below its header.
 MIN_COLUMN = 6
+
+
+@dataclass(frozen=True)
+class Painted:
+    """A table cell shown in `colour` (a click colour name) when colour is wanted."""
+
+    value: Any
+    colour: str
+
+
+def colour_wanted() -> bool:
+    """True when stdout is a terminal and NO_COLOR is unset or empty (no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def paint(text: str, colour: str) -> str:
+    """`text` in `colour` (a click colour name) when colour is wanted, else as it is."""
+    return click.style(text, fg=colour) if colour_wanted() else text
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print rows as left-aligned columns, cut with … to fit the terminal's width.
 
-    The width is $COLUMNS, else the terminal's when stdout is one; in a pipe nothing is
-    cut (a script gets whole values, or uses --json).
+    Only when stdout is a terminal (its width, or $COLUMNS) are cells cut, the widest
+    column first and none below its header; in a pipe a script gets whole values.
+    A `Painted` cell is coloured on a terminal.
     """
-    cells = [[str(c) for c in headers]] + [["-" if c is None else str(c) for c in r] for r in rows]
+    no_colours: list[str | None] = [None] * len(headers)
+    colours = [no_colours] + [
+        [c.colour if isinstance(c, Painted) else None for c in r] for r in rows
+    ]
+    cells = [[str(c) for c in headers]] + [[_text(c) for c in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    available = _terminal_width()
+    available = terminal_width()
     if available is not None:
-        widths = _fit(widths, available - 2 * (len(widths) - 1))
-    for row in cells:
-        click.echo(
-            "  ".join(_cut(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
+        floors = [min(w, max(MIN_COLUMN, len(h))) for w, h in zip(widths, headers, strict=True)]
+        widths = _fit(widths, floors, available - 2 * (len(widths) - 1))
+    coloured = colour_wanted()
+    for row, row_colours in zip(cells, colours, strict=True):
+        parts = []
+        for text, width, colour in zip(row, widths, row_colours, strict=True):
+            shown = _cut(text, width)
+            padding = " " * (width - len(shown))  # after the colour codes, which take no room
+            if coloured and colour:
+                shown = click.style(shown, fg=colour)
+            parts.append(shown + padding)
+        click.echo("  ".join(parts).rstrip())
 
 
-def _terminal_width() -> int | None:
-    """$COLUMNS, or the width of the terminal stdout is, or None (not a terminal)."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    if sys.stdout.isatty():
-        return shutil.get_terminal_size().columns
-    return None
+def _text(cell: Any) -> str:
+    """What a cell shows: '-' for None, a Painted cell's value."""
+    value = cell.value if isinstance(cell, Painted) else cell
+    return "-" if value is None else str(value)
 
 
-def _fit(widths: list[int], room: int) -> list[int]:
+def terminal_width() -> int | None:
+    """The width of the terminal stdout is ($COLUMNS first), or None in a pipe or file."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def fit_line(text: str) -> str:
+    """One line cut with … to the terminal's width; whole in a pipe."""
+    available = terminal_width()
+    return text if available is None else _cut(text, max(available, MIN_COLUMN))
+
+
+def _fit(widths: list[int], floors: list[int], room: int) -> list[int]:
     """Narrow the widest columns, one character at a time, until they fit in `room`."""
     widths = list(widths)
     while sum(widths) > room:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= MIN_COLUMN:
+        narrowable = [i for i in range(len(widths)) if widths[i] > floors[i]]
+        if not narrowable:
             break  # as narrow as they go: the line wraps, but every column shows
+        widest = max(narrowable, key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
 
