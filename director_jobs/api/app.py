@@ -1,4 +1,4 @@
-"""The ASGI application of `director serve`: routers under /api/v1, errors, guards."""
+"""The ASGI application of `director serve`: routers under /api/v1, /metrics, errors, guards."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from director_jobs.api.routes import (
     docs,
     health,
     jobs,
+    metrics,
     periods,
     runs,
     sunbird,
@@ -38,4 +39,5 @@ def create_app(context: ApiContext) -> ASGIApp:
     for module in (jobs, definitions, runs, periods, activity, health, sunbird, docs):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(metrics.router)  # at the root, where Prometheus looks by default
     return guards.install(app)

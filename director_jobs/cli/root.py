@@ -54,6 +54,7 @@ COMMAND_MODULES = {
     "manpage": "director_jobs.cli.manpage",
     "status": "director_jobs.cli.status",
     "health": "director_jobs.cli.health",
+    "metrics": "director_jobs.cli.metrics",
     "tokens": "director_jobs.cli.tokens",
     "activity": "director_jobs.cli.activity",
     "serve": "director_jobs.cli.serve",

@@ -5,19 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, func, not_, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
+from director_jobs.db.metrics_repo import add_pruned, totals_of_runs
 from director_jobs.db.schema import (
     activity,
     deployments,
     import_rows,
     import_run_rows,
     import_runs,
+    pruned_run_totals,
     runs,
     sync_runs,
 )
 from director_jobs.model import RunStatus
+
+# Runs deleted per statement: far below SQLite's 32,766 parameters, few statements for the
+# first pass over a long history (100,000 runs: 100 of them).
+DELETE_CHUNK = 1000
+# Any 64-bit number unique to this purpose: one housekeeping pass at a time on PostgreSQL.
+_PG_PURGE_LOCK = 0x646A2D7075726765  # "dj-purge"
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ def purge(engine: Engine, policy: Policy, now: datetime) -> Removed:
     """Delete what the policy does not keep, in one transaction."""
     cutoff = now - timedelta(days=policy.keep_runs_days)
     with engine.begin() as connection:
+        _one_pass_at_a_time(connection)
         removed = Removed(
             runs=_purge_runs(connection, cutoff, policy.keep_runs_per_job),
             sync_runs=_delete(connection, sync_runs, sync_runs.c.finished_at < cutoff),
@@ -79,6 +88,17 @@ def vacuum(engine: Engine) -> bool:
     return True
 
 
+def _one_pass_at_a_time(connection: Connection) -> None:
+    """Keep other housekeeping passes out until this transaction ends: two passes that
+    both read the same doomed runs would add their totals to pruned_run_totals twice."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, before the reads
+    elif connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_PURGE_LOCK})
+    else:  # MariaDB/MySQL: a locking read of the whole table holds its rows and gaps
+        connection.execute(select(pruned_run_totals.c.job_name).with_for_update()).all()
+
+
 def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]) -> int:
     """DELETE … WHERE condition; the number of rows deleted."""
     return int(connection.execute(delete(table).where(condition)).rowcount)
@@ -86,7 +106,11 @@ def _delete(connection: Connection, table: Table, condition: ColumnElement[bool]
 
 def _purge_runs(connection: Connection, cutoff: datetime, keep_per_job: int) -> int:
     """Runs older than the cut-off or beyond the newest N of their job; never one running
-    or queued (a trigger waits for it)."""
+    or queued (a trigger waits for it). Their totals go to pruned_run_totals first.
+
+    The doomed runs are read, then deleted by id: exactly the runs counted are deleted,
+    although runs that finish meanwhile change which ones are beyond the newest N.
+    """
     in_progress = [RunStatus.RUNNING.value, RunStatus.PENDING.value]
     ranked = (
         select(
@@ -103,7 +127,22 @@ def _purge_runs(connection: Connection, cutoff: datetime, keep_per_job: int) -> 
         runs.c.status.not_in(in_progress),
         func.coalesce(runs.c.finished_at, runs.c.started_at, runs.c.scheduled_for) < cutoff,
     )
-    return _delete(connection, runs, or_(old, runs.c.id.in_(surplus)))
+    doomed = connection.execute(
+        select(
+            runs.c.id,
+            runs.c.job_name,
+            runs.c.status,
+            runs.c.started_at,
+            runs.c.duration_seconds,
+            runs.c.finished_at,
+        ).where(or_(old, runs.c.id.in_(surplus)))
+    ).all()
+    add_pruned(connection, totals_of_runs(doomed))
+    ids = [row.id for row in doomed]
+    return sum(
+        _delete(connection, runs, runs.c.id.in_(ids[start : start + DELETE_CHUNK]))
+        for start in range(0, len(ids), DELETE_CHUNK)
+    )
 
 
 def _purge_import_runs(connection: Connection, keep: int) -> int:

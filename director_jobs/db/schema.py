@@ -307,8 +307,8 @@ activity = Table(
 )
 
 # Notifications (webhooks, mail, Icinga passive results): one row per event and channel,
-# written in the transaction that records the run, delivered later by a runner's delivery
-# thread. The unique key makes an event go out at most once per channel, across restarts.
+# written in the transaction that records the run, sent later by the runner's delivery
+# process. The unique key makes an event go out at most once per channel, across restarts.
 notifications = Table(
     "notifications",
     metadata,
@@ -333,4 +333,22 @@ notifications = Table(
     Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_notifications_job_name_id", "job_name", "id"),
     Index("ix_notifications_run_id", "run_id"),
+)
+
+# Runs that housekeeping deleted, summed per job and status, written in the transaction that
+# deletes them: the metrics add these to what `runs` still holds, so that their counters
+# and the duration histogram never go down (director_jobs/db/metrics_repo.py).
+pruned_run_totals = Table(
+    "pruned_run_totals",
+    metadata,
+    Column("job_name", String(64), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("runs", Integer, nullable=False),
+    # Of those, the runs that started and have a duration: the histogram's count and sum.
+    Column("timed_runs", Integer, nullable=False),
+    Column("duration_sum", Float, nullable=False),
+    # {"upper bound": runs in that bucket alone}, e.g. {"60.0": 3, "+Inf": 1}: by bound,
+    # not by position, so that a later change of the buckets can still place them.
+    Column("duration_buckets", JSON, nullable=False),
+    Column("last_finished_at", UTCDateTime, nullable=True),
 )
