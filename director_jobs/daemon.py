@@ -174,6 +174,10 @@ class Daemon:
                 self._outage_over()
                 return self.runner
             except (DatabaseUnavailable, DBAPIError) as exc:
+                if self.runner is not None:  # connected, then lost it: the next try makes another
+                    self.runner.close()
+                    self.runner.database.dispose()
+                    self.runner = None
                 self._outage(exc, delay)
             self._sleep(delay, beat)
             delay = min(delay * 2, OUTAGE_RETRY_MAX_SECONDS)

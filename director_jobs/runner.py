@@ -81,6 +81,9 @@ class RunEvents(Protocol):
     def settled(self) -> None:
         """The transaction of the last record() has committed (its events may go out)."""
 
+    def inherited(self) -> tuple[int, ...]:
+        """Descriptors that a forked job must close (the pipe to the sender)."""
+
     def close(self) -> None:
         """The runner stops: send what is due now, within a bound, then let go."""
 
@@ -97,6 +100,10 @@ class NoEvents:
 
     def settled(self) -> None:
         """Nothing to send."""
+
+    def inherited(self) -> tuple[int, ...]:
+        """None."""
+        return ()
 
     def close(self) -> None:
         """Nothing to let go of."""
@@ -261,7 +268,7 @@ class Runner:
             ):
                 report.statuses.append((job.name, RunStatus.ERROR))
                 return
-            self.database.runs.record(
+            run_id = self.database.runs.record(
                 connection,
                 job_id=job.id,
                 job_name=job.name,
@@ -276,6 +283,24 @@ class Runner:
                 error=error,
                 runner=self.identity.label,
             )
+            self.events.record(
+                connection,
+                RunEvent(
+                    event="finished",
+                    run_id=run_id,
+                    job_name=job.name,
+                    job_type=job.spec.type,
+                    tags=job.spec.tags,
+                    status=RunStatus.ERROR,
+                    trigger=job.pending_trigger or Trigger.SCHEDULE,
+                    attempt=job.attempt + 1,
+                    started_at=now,
+                    finished_at=now,
+                    duration=0.0,
+                    error=error,
+                ),
+            )
+        self.events.settled()
         report.statuses.append((job.name, RunStatus.ERROR))
 
     def seconds_until_next_work(self) -> float | None:
@@ -454,6 +479,8 @@ class Runner:
             self.events.settled()
         except DBAPIError as exc:
             log.warning("run %d: its start notification is lost: %s", run_id, first_line(exc))
+        except Exception:  # our bug must not leave the run claimed without a record
+            log.exception("run %d: its start notification is lost", run_id)
 
     def _with_trigger_parameters(self, job: Job, run_id: int) -> Job:
         """The job with the parameters its trigger gave this run merged over its own.
@@ -568,7 +595,8 @@ class Runner:
         )
         try:
             if in_child:
-                fds = (self.reaper.write_end,) if self.reaper.write_end is not None else ()
+                reaper = (self.reaper.write_end,) if self.reaper.write_end is not None else ()
+                fds = (*reaper, *self.events.inherited())
                 return execute_in_child(
                     job_type, params, context, cgroup=cgroup, close_in_child=fds
                 )

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from receivers import smtp_ca, smtp_receiver, webhook_receiver
 from sqlalchemy import create_engine, select, text
 
 from director_jobs import exit_codes
+from director_jobs.db.database import Database
 from director_jobs.db.schema import notifications
 from director_jobs.model import RunEvent, RunStatus, Trigger
 from director_jobs.notify.config import Selection
@@ -225,7 +227,7 @@ def test_a_hanging_receiver_does_not_hold_up_the_next_job(
 ) -> None:
     with webhook_receiver(tmp_path) as receiver:
         receiver.gate.clear()  # the receiver takes requests and does not answer
-        config = webhook_config(tmp_path, receiver, "timeout = 300\n")
+        config = webhook_config(tmp_path, receiver, 'timeout = "60s"\n')
         add_command_job(sqlite_url, "first", ["true"], "--interval", "1h")
         daemon = start_daemon(sqlite_url, config, tmp_path / "daemon.log")
         stop_later.append(daemon)
@@ -252,7 +254,7 @@ def test_a_delivery_cut_short_by_a_killed_runner_is_not_sent_again(
 ) -> None:
     with webhook_receiver(tmp_path) as receiver:
         receiver.gate.clear()
-        config = webhook_config(tmp_path, receiver, "timeout = 300\n")
+        config = webhook_config(tmp_path, receiver, 'timeout = "60s"\n')
         add_command_job(sqlite_url, "first", ["true"], "--interval", "1h")
         daemon = start_daemon(sqlite_url, config, tmp_path / "daemon.log")
         stop_later.append(daemon)
@@ -449,3 +451,135 @@ def test_deliveries_are_shown_by_jobs_show_and_the_api(sqlite_url: str, tmp_path
     [via_api] = answer.json()["notifications"]
     assert via_api == listed
     assert SECRET not in shown.output and "path-secret-4711" not in shown.output + answer.text
+
+
+def test_housekeeping_removes_old_notifications_but_not_unsent_ones(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with webhook_receiver(tmp_path, statuses=[200, 503]) as receiver:
+        config = webhook_config(tmp_path, receiver)
+        add_command_job(sqlite_url, "sync", ["true"])
+        for _ in range(2):  # the first is delivered, the second waits for a retry
+            assert run_jobs(sqlite_url, config, "sync").returncode == 0
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # both noted 40 days ago
+        connection.execute(
+            notifications.update().values(created_at=datetime.now(UTC) - timedelta(days=40))
+        )
+    engine.dispose()
+    result = run_director(sqlite_url, "jobs", "execute", "housekeeping")
+    assert result.returncode == 0, result.stderr
+    assert "1 notifications" in result.stdout + result.stderr
+    assert [row["status"] for row in deliveries(sqlite_url)] == ["pending"]
+
+
+def test_a_sender_leaves_other_channels_alone(sqlite_url: str, tmp_path: Path) -> None:
+    """Two hosts with different channels on one database: each sends only its own."""
+    with webhook_receiver(tmp_path, statuses=[503, 200]) as receiver:
+        config = webhook_config(tmp_path, receiver)
+        add_command_job(sqlite_url, "sync", ["true"])
+        assert run_jobs(sqlite_url, config, "sync").returncode == 0  # 503: pending
+        other = tmp_path / "other"
+        other.mkdir()
+        with webhook_receiver(other) as second:
+            other_config = write_config(
+                other,
+                f'[[webhook]]\nname = "other"\nurl = "{second.url}"\nca_file = "{second.cert}"\n',
+            )
+            add_command_job(sqlite_url, "other-job", ["true"])
+            assert run_jobs(sqlite_url, other_config, "other-job").returncode == 0
+            assert [b["job"] for b in second.bodies()] == ["other-job"]
+    rows = {row["channel"]: row for row in deliveries(sqlite_url)}
+    assert rows["ops-chat"]["status"] == "pending" and rows["ops-chat"]["attempts"] == 1
+    assert rows["other"]["status"] == "delivered"
+
+
+def test_noting_an_event_twice_keeps_one(db_url: str) -> None:
+    """A result stored again after an ambiguous commit notes its events again: ignored."""
+    database = Database.open(db_url)
+    try:
+        now = datetime.now(UTC)
+        row = {
+            "channel": "c", "kind": "webhook", "event": "finished", "run_id": 1,
+            "job_name": "j", "payload": {}, "status": "pending", "attempts": 0,
+            "next_attempt_at": now, "created_at": now,
+        }  # fmt: skip
+        for _ in range(2):
+            with database.engine.begin() as connection:
+                database.notifications.note(connection, [row])
+        assert len(database.notifications.for_runs([1])) == 1
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("table", "shown", "hidden"),
+    [
+        (
+            'url = "http://hooks.example.com/?token=abc-secret"',
+            "http://hooks.example.com/…",
+            "abc-secret",
+        ),
+        ('url = "https://hooks.example.com:99999/abc-secret"', "a bad port", "abc-secret"),
+        ('url = "https://hooks.example.com/abc-secret x"', "percent-encoded", "abc-secret"),
+        ('url = "https://h.example.com/x"\ntimeout = 0', "webhook[0].timeout", ""),
+        ('url = "https://h.example.com/x"\ntimeout = "5m"', "up to 60s", ""),
+    ],
+)
+def test_urls_and_timeouts_are_checked_without_showing_secrets(
+    sqlite_url: str, tmp_path: Path, table: str, shown: str, hidden: str
+) -> None:
+    config = write_config(tmp_path, f'[[webhook]]\nname = "chat"\n{table}\n')
+    result = run_director(sqlite_url, "status", env={"DIRECTOR_JOBS_CONFIG": str(config)})
+    assert result.returncode == exit_codes.CONFIG, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert shown in line
+    assert not hidden or hidden not in line
+
+
+def test_icinga_and_ca_files_are_checked(sqlite_url: str, tmp_path: Path) -> None:
+    (tmp_path / "not.pem").write_text("not a certificate\n")
+    cases = {
+        '[icinga]\nurl = "https://127.0.0.1:5665"\nusername = "u"\npassword = "p"\nhost = "h"\n'
+        'on = ["failure"]\n': "unknown key icinga.on",
+        f'[[webhook]]\nname = "w"\nurl = "https://h.example.com/x"\n'
+        f'ca_file = "{tmp_path / "not.pem"}"\n': "not PEM certificates",
+        '[[mail]]\nname = "m"\nto = "a@example.com"\nfrom = "b@example.com"\n'
+        'smtp = "mail.example.com:25"\nsecurity = "none"\n'
+        'username = "u"\npassword = "p"\n': "only over TLS",
+    }
+    for body, words in cases.items():
+        config = write_config(tmp_path, body)
+        result = run_director(sqlite_url, "status", env={"DIRECTOR_JOBS_CONFIG": str(config)})
+        assert result.returncode == exit_codes.CONFIG, (body, result.stderr)
+        assert words in result.stderr, (body, result.stderr)
+
+
+def test_sighup_gives_the_daemon_new_channels(
+    sqlite_url: str, tmp_path: Path, stop_later: list[subprocess.Popen[bytes]]
+) -> None:
+    with webhook_receiver(tmp_path) as first:
+        config = webhook_config(tmp_path, first)
+        daemon = start_daemon(sqlite_url, config, tmp_path / "daemon.log")
+        stop_later.append(daemon)
+        add_command_job(sqlite_url, "before", ["true"])
+        assert invoke(sqlite_url, "jobs", "trigger", "before").exit_code == 0
+        wait_for(lambda: first.bodies(), "the first channel's notification")
+        later = tmp_path / "later"
+        later.mkdir()
+        with webhook_receiver(later) as second:
+            config.write_text(
+                f'[[webhook]]\nname = "new-chat"\nurl = "{second.url}"\nca_file = "{second.cert}"\n'
+            )
+            daemon.send_signal(signal.SIGHUP)
+            wait_for(
+                lambda: "configuration reloaded" in (tmp_path / "daemon.log").read_text(),
+                "the reload",
+            )
+            add_command_job(sqlite_url, "after", ["true"])
+            assert invoke(sqlite_url, "jobs", "trigger", "after").exit_code == 0
+            wait_for(lambda: second.bodies(), "the new channel's notification")
+            assert [b["job"] for b in second.bodies()] == ["after"]
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0, (tmp_path / "daemon.log").read_text()
+    assert [b["job"] for b in first.bodies()] == ["before"]

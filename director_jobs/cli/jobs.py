@@ -97,11 +97,24 @@ def _runner(app: App, *, forever: bool = False) -> Any:
         isolation=Isolation.DAEMON if forever else Isolation.BY_TYPE,
         containment=Containment.detect(app.settings.containment),
     )
-    if app.settings.notify:  # channels configured: note events, a child process sends them
-        from director_jobs.notify.runner_events import Notifications
-
-        runner.events = Notifications(app.settings, app.database, app.clock, runner.identity)
+    _attach_notifications(app, runner, forever=forever)
     return runner
+
+
+def _attach_notifications(app: App, runner: Any, *, forever: bool) -> None:
+    """With channels in the configuration, the runner notes events and a child sends them."""
+    if not app.settings.notify:
+        return
+    from director_jobs.notify.runner_events import DAEMON_DRAIN_SECONDS, Notifications
+    from director_jobs.notify.worker import DRAIN_SECONDS
+
+    runner.events = Notifications(
+        app.settings,
+        app.database,
+        app.clock,
+        runner.identity,
+        drain_seconds=DAEMON_DRAIN_SECONDS if forever else DRAIN_SECONDS,
+    )
 
 
 # -- running --------------------------------------------------------------------------
@@ -262,6 +275,12 @@ def _run_forever(app: App, options: Any) -> int:
             app.restore_settings(old)
             return
         app.start_logging()
+        if new.notify != old.notify:  # channels, URLs or secrets changed: a new sender
+            from director_jobs.runner import NoEvents
+
+            runner.events.close()
+            runner.events = NoEvents()
+            _attach_notifications(app, runner, forever=True)
         runner.default_timezone = new.timezone
         if runner.periods is not None:
             runner.periods.default_timezone = new.timezone

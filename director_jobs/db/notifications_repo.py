@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Insert, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from director_jobs.db.schema import notifications, runs
 from director_jobs.model import RunStatus
 
-# Runs whose status says how the job ended (not running, waiting or a skipped-slot note).
-_ENDED = tuple(
-    s.value for s in RunStatus if s not in (RunStatus.RUNNING, RunStatus.PENDING, RunStatus.SKIPPED)
-)
 _FAILED = tuple(s.value for s in RunStatus if s.failed)
+# Runs that say whether the job works: a success or a failure (not a stop, a skipped-slot
+# note, or one still running or waiting).
+_DECISIVE = (RunStatus.SUCCESS.value, *_FAILED)
 
 
 @dataclass(frozen=True)
@@ -70,18 +71,30 @@ _COLUMNS = (
     notifications.c.response_code,
     notifications.c.error,
 )
-_NOTE = insert(notifications)
-# The run before `run_id` that ended, for "recovery" (first success after a failure).
-_PREVIOUS_END = (
+# The job's decisive run before `run_id`, for "recovery" (first success after a failure).
+_PREVIOUS_DECISIVE = (
     select(runs.c.status)
     .where(
         runs.c.job_name == bindparam("job_name"),
         runs.c.id < bindparam("run_id"),
-        runs.c.status.in_(_ENDED),
+        runs.c.status.in_(_DECISIVE),
     )
     .order_by(runs.c.id.desc())
     .limit(1)
 )
+
+
+def _insert_once(dialect: str) -> Insert:
+    """INSERT that skips a row already noted (the same channel, event and run).
+
+    A result stored again after an outage whose commit did go through notes its events
+    again: that must neither fail the run nor note them twice.
+    """
+    if dialect == "sqlite":
+        return sqlite_insert(notifications).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return postgresql_insert(notifications).on_conflict_do_nothing()
+    return insert(notifications).prefix_with("IGNORE")  # MariaDB / MySQL
 
 
 class NotificationRepository:
@@ -90,33 +103,38 @@ class NotificationRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @staticmethod
-    def note(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    def note(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
         """Insert pending deliveries (in the caller's transaction, the run's own)."""
-        connection.execute(_NOTE, rows)
+        connection.execute(_insert_once(self.engine.dialect.name), rows)
 
     @staticmethod
     def previous_failed(connection: Connection, job_name: str, run_id: int) -> bool | None:
-        """Whether the job's last ended run before `run_id` failed (None: there is none)."""
+        """Whether the job's last success or failure before `run_id` was a failure."""
         status = connection.execute(
-            _PREVIOUS_END, {"job_name": job_name, "run_id": run_id}
+            _PREVIOUS_DECISIVE, {"job_name": job_name, "run_id": run_id}
         ).scalar()
         return None if status is None else status in _FAILED
 
-    def due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Pending deliveries whose time has come, oldest first (not claimed yet)."""
+    def due(self, channel: str, now: datetime, limit: int) -> list[Delivery]:
+        """The channel's pending deliveries whose time has come, oldest first."""
         query = (
             select(*_COLUMNS)
-            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
+            .where(
+                notifications.c.channel == channel,
+                notifications.c.status == "pending",
+                notifications.c.next_attempt_at <= now,
+            )
             .order_by(notifications.c.next_attempt_at, notifications.c.id)
             .limit(limit)
         )
         with self.engine.connect() as connection:
             return [_delivery(row) for row in connection.execute(query)]
 
-    def next_attempt(self) -> datetime | None:
-        """When the earliest pending delivery is due (None: nothing is pending)."""
+    def next_attempt(self, channel: str | None = None) -> datetime | None:
+        """When the earliest pending delivery (of `channel`) is due; None: none is pending."""
         query = select(notifications.c.next_attempt_at).where(notifications.c.status == "pending")
+        if channel is not None:
+            query = query.where(notifications.c.channel == channel)
         query = query.order_by(notifications.c.next_attempt_at).limit(1)
         with self.engine.connect() as connection:
             value: datetime | None = connection.execute(query).scalar()
@@ -124,10 +142,11 @@ class NotificationRepository:
 
     def advance(
         self, done: Finished | None, next_id: int | None, runner: str, now: datetime
-    ) -> bool:
+    ) -> int | None:
         """Record the attempt just made and claim the next delivery, in one transaction.
 
-        Claiming marks it `sending` by `runner` (False when another runner took it first).
+        Claiming marks it `sending` by `runner` and returns its attempt number (None when
+        another runner took it first or moved it to a later time).
         Once claimed it is never sent again unless its attempt records a failure worth
         retrying: a runner that dies while sending leaves it `sending` (at most once).
         """
@@ -145,10 +164,14 @@ class NotificationRepository:
                     update(notifications).where(notifications.c.id == done.id).values(**values)
                 )
             if next_id is None:
-                return False
+                return None
             claimed = connection.execute(
                 update(notifications)
-                .where(notifications.c.id == next_id, notifications.c.status == "pending")
+                .where(
+                    notifications.c.id == next_id,
+                    notifications.c.status == "pending",
+                    notifications.c.next_attempt_at <= now,
+                )
                 .values(
                     status="sending",
                     claimed_by=runner,
@@ -156,7 +179,12 @@ class NotificationRepository:
                     attempts=notifications.c.attempts + 1,
                 )
             )
-            return claimed.rowcount == 1
+            if claimed.rowcount != 1:
+                return None
+            attempts: int = connection.execute(
+                select(notifications.c.attempts).where(notifications.c.id == next_id)
+            ).scalar_one()
+            return attempts
 
     def give_up_interrupted(self, older_than: timedelta, now: datetime) -> int:
         """Mark deliveries left `sending` by a runner that stopped mid-way as failed."""

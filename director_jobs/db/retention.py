@@ -15,6 +15,7 @@ from director_jobs.db.schema import (
     import_rows,
     import_run_rows,
     import_runs,
+    notifications,
     pruned_run_totals,
     runs,
     sync_runs,
@@ -49,13 +50,14 @@ class Removed:
     import_rows: int
     deployments: int
     activity: int = 0
+    notifications: int = 0
 
     def summary(self) -> str:
         """One line for the log and the run record."""
         return (
             f"removed {self.runs} runs, {self.sync_runs} sync runs, {self.import_runs} import "
             f"runs, {self.import_rows} unused import rows, {self.deployments} deployments, "
-            f"{self.activity} activity log entries"
+            f"{self.activity} activity log entries, {self.notifications} notifications"
         )
 
 
@@ -74,6 +76,15 @@ def purge(engine: Engine, policy: Policy, now: datetime) -> Removed:
                 connection,
                 activity,
                 activity.c.at < now - timedelta(days=policy.keep_activity_days),
+            ),
+            # Notifications go with the runs' age; one still to be sent is kept.
+            notifications=_delete(
+                connection,
+                notifications,
+                and_(
+                    notifications.c.created_at < cutoff,
+                    notifications.c.status.in_(("delivered", "failed")),
+                ),
             ),
         )
     return removed

@@ -39,15 +39,16 @@ def _die_with(parent: int) -> None:
         os._exit(EXIT_PARENT_GONE)
 
 
-def _follow_pipe(worker: DeliveryWorker, done: threading.Event) -> None:
-    """Wake the worker for each byte on stdin; set `done` at end of input."""
+def _follow_pipe(workers: list[DeliveryWorker], done: threading.Event) -> None:
+    """Wake the workers for each byte on stdin; set `done` at end of input."""
     fd = sys.stdin.fileno()
     while True:
         chunk = os.read(fd, 4096)
         if not chunk:
             done.set()
             return
-        worker.wake()
+        for worker in workers:
+            worker.wake()
 
 
 def main() -> int:
@@ -56,6 +57,7 @@ def main() -> int:
     parser.add_argument("--runner", required=True, help="the runner's host:pid label")
     parser.add_argument("--parent", type=int, required=True, help="the runner's pid")
     parser.add_argument("--log-level", type=int, default=logging.WARNING)
+    parser.add_argument("--drain", type=float, default=DRAIN_SECONDS, help="seconds, at the end")
     options = parser.parse_args()
     _die_with(options.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
@@ -72,12 +74,22 @@ def main() -> int:
         timezone=None,
     )
     database = Database(settings.database_url)
-    worker = DeliveryWorker(settings.notify, database.notifications, SystemClock(), options.runner)
+    clock = SystemClock()
+    # A thread per channel: a dead webhook never holds back mail or Icinga results.
+    workers = [
+        DeliveryWorker(channel, database.notifications, clock, options.runner)
+        for channel in settings.notify.channels
+    ]
     done = threading.Event()
-    threading.Thread(target=_follow_pipe, args=(worker, done), daemon=True).start()
-    worker.start()
+    threading.Thread(target=_follow_pipe, args=(workers, done), daemon=True).start()
+    for worker in workers:
+        worker.start()
     done.wait()
-    worker.close(DRAIN_SECONDS)
+    deadline = clock.monotonic() + options.drain
+    for worker in workers:
+        worker.drain()
+    for worker in workers:
+        worker.wait_drained(max(0.0, deadline - clock.monotonic()))
     database.dispose()
     return 0
 

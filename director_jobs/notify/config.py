@@ -9,24 +9,30 @@ is its secret) are never shown.
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from director_jobs.errors import ConfigError
-from director_jobs.model import RunEvent, RunStatus
+from director_jobs.errors import ConfigError, InvalidInput
+from director_jobs.model import RunEvent, RunStatus, Trigger
+from director_jobs.notify.attempt import verified_tls
 from director_jobs.validation import NAME_PATTERN, parse_duration
 
 EVENTS = ("started", "finished")
-# Which finished runs a channel hears of: every one, failed ones (any attempt), failures
-# after the last retry, the first success after a failure, successes.
-ON_FILTERS = ("all", "failure", "final-failure", "recovery", "success")
+EVENT_FINISHED = frozenset({"finished"})
+# Which finished runs a channel hears of: every one, every one that no retry follows,
+# failed ones (any attempt), failures that no retry follows, the first success after such
+# a failure, successes.
+ON_FILTERS = ("all", "final", "failure", "final-failure", "recovery", "success")
 MAIL_SECURITY = ("starttls", "tls", "none")
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
 # A delivery that fails is tried again after 10 s, 30 s, 90 s, 270 s (×3 each time).
 DEFAULT_RETRIES = 4
 DEFAULT_TIMEOUT_SECONDS = 10.0
+# A receiver that takes longer is down for our purposes (and keeps a sender's thread).
+MAX_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -52,20 +58,22 @@ class Selection:
             return True
         failed = event.status.failed
         return (
-            ("failure" in self.on and failed)
+            ("final" in self.on and event.final)
+            or ("failure" in self.on and failed)
             or ("final-failure" in self.on and failed and event.final)
             or ("success" in self.on and event.status is RunStatus.SUCCESS)
-            or (
-                "recovery" in self.on
-                and event.status is RunStatus.SUCCESS
-                and bool(previous_failed)
-            )
+            or ("recovery" in self.on and is_recovery(event, previous_failed))
         )
 
-    @property
-    def needs_previous(self) -> bool:
-        """True when a filter depends on the run before (recovery)."""
-        return "recovery" in self.on and "all" not in self.on
+
+def is_recovery(event: RunEvent, previous_failed: bool | None) -> bool:
+    """A success after a failure that no retry followed (a retry's success is not news
+    to a channel that heard only of final failures)."""
+    return (
+        event.status is RunStatus.SUCCESS
+        and event.trigger is not Trigger.RETRY
+        and bool(previous_failed)
+    )
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,7 @@ def _webhook(table: _Table) -> WebhookChannel:
         **table.common("webhook"),
         url=table.url("url", allow_http=table.flag("allow_http")) or "",
         secret=table.secret("secret", required=False),
-        ca_file=table.file("ca_file"),
+        ca_file=table.certificates("ca_file"),
     )
     table.finish()
     return channel
@@ -191,6 +199,7 @@ def _mail(table: _Table) -> MailChannel:
         raise ConfigError(
             f"config: {table.at('smtp')}: give exactly one of smtp (host:port) and sendmail"
         )
+    host = ""
     if smtp is not None:
         host, _, port = smtp.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -199,6 +208,11 @@ def _mail(table: _Table) -> MailChannel:
     if security not in MAIL_SECURITY:
         raise ConfigError(
             f"config: {table.at('security')} {security!r}: expected {', '.join(MAIL_SECURITY)}"
+        )
+    if security == "none" and table.data.get("username") and not is_loopback(host.strip("[]")):
+        raise ConfigError(
+            f"config: {table.at('security')} 'none': a password is sent only over TLS "
+            "(or to a loopback relay)"
         )
     channel = MailChannel(
         **common,
@@ -209,15 +223,15 @@ def _mail(table: _Table) -> MailChannel:
         username=table.text("username"),
         password=table.secret("password", required=False),
         sendmail=table.file("sendmail") if sendmail else None,
-        ca_file=table.file("ca_file"),
+        ca_file=table.certificates("ca_file"),
     )
     table.finish()
     return channel
 
 
 def _icinga(table: _Table) -> IcingaChannel:
-    """The `[icinga]` table."""
-    common = table.common("icinga", default_name="icinga")
+    """The `[icinga]` table: every run's end that no retry follows (no `events`, no `on`)."""
+    common = table.common("icinga", default_name="icinga", filters=False)
     username = table.text("username")
     host = table.text("host")
     if not username:
@@ -232,7 +246,7 @@ def _icinga(table: _Table) -> IcingaChannel:
         username=username,
         password=table.secret("password", required=True) or "",
         host=host,
-        ca_file=table.file("ca_file"),
+        ca_file=table.certificates("ca_file"),
         server_name=table.text("server_name"),
     )
     table.finish()
@@ -258,13 +272,15 @@ def is_loopback(host: str) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """scheme://host:port/… of `url`: what messages may show (its path may be a secret)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}/…" if parts.path not in ("", "/") else url
+    """`scheme://host:port/…` of `url`: what messages may show (a chat hook's path or
+    query string is its secret; credentials are never shown either)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "…"
+    address = parts.netloc.rpartition("@")[2]
+    rest = "/…" if parts.path not in ("", "/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{address}{rest}"
 
 
 class _Table:
@@ -324,9 +340,14 @@ class _Table:
         return frozenset(words)
 
     def common(
-        self, kind: str, *, default_name: str | None = None, default_on: tuple[str, ...] = ("all",)
+        self,
+        kind: str,
+        *,
+        default_name: str | None = None,
+        default_on: tuple[str, ...] = ("all",),
+        filters: bool = True,
     ) -> dict[str, Any]:
-        """name, jobs, tags, events, on, retries, timeout."""
+        """name, jobs, tags, retries, timeout; and events and on unless not `filters`."""
         name = self.text("name") or default_name
         if name is None:
             raise ConfigError(f"config: {self.at('name')} is required: a name for the channel")
@@ -339,26 +360,35 @@ class _Table:
             retries = DEFAULT_RETRIES
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
             raise ConfigError(f"config: {self.at('retries')} {retries!r}: expected 0 to 10")
-        timeout_value = self._get("timeout")
-        try:
-            timeout = parse_duration(timeout_value or DEFAULT_TIMEOUT_SECONDS, "timeout")
-        except Exception:
-            raise ConfigError(
-                f"config: {self.at('timeout')} {timeout_value!r}: expected a duration such as 10s"
-            ) from None
         selection = Selection(
             jobs=frozenset(self.strings("jobs")),
             tags=frozenset(self.strings("tags")),
-            events=self.choices("events", EVENTS, ("finished",)),
-            on=self.choices("on", ON_FILTERS, default_on),
+            events=self.choices("events", EVENTS, ("finished",)) if filters else EVENT_FINISHED,
+            on=self.choices("on", ON_FILTERS, default_on) if filters else frozenset({"final"}),
         )
         return {
             "name": name,
             "kind": kind,
             "selection": selection,
             "retries": retries,
-            "timeout": min(timeout, 300.0),
+            "timeout": self.timeout(),
         }
+
+    def timeout(self) -> float:
+        """`timeout`: a duration above 0 and up to MAX_TIMEOUT_SECONDS (10 s by default)."""
+        value = self._get("timeout")
+        if value is None:
+            return DEFAULT_TIMEOUT_SECONDS
+        try:
+            seconds = parse_duration(value, "timeout")
+        except InvalidInput:
+            seconds = -1.0
+        if not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+            raise ConfigError(
+                f"config: {self.at('timeout')} {value!r}: expected a duration above 0 and up "
+                f"to {MAX_TIMEOUT_SECONDS:g}s, such as 10s"
+            )
+        return seconds
 
     def url(self, key: str, *, required: bool = True, allow_http: bool = False) -> str | None:
         """An https URL (http only to a loopback address unless allowed); no credentials."""
@@ -367,11 +397,18 @@ class _Table:
             if required:
                 raise ConfigError(f"config: {self.at(key)} is required")
             return None
+        if any(c.isspace() or not c.isprintable() or not c.isascii() for c in value):
+            raise ConfigError(
+                f"config: {self.at(key)} {shown_url(value)!r}: spaces, control and non-ASCII "
+                "characters must be percent-encoded"
+            )
         try:
             parts = urlsplit(value)
             parts.port  # noqa: B018 (raises ValueError for a bad port)
         except ValueError:
-            raise ConfigError(f"config: {self.at(key)} {shown_url(value)!r}: not a URL") from None
+            raise ConfigError(
+                f"config: {self.at(key)} {shown_url(value)!r}: not a URL (a bad port?)"
+            ) from None
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(
                 f"config: {self.at(key)} {shown_url(value)!r}: expected https://host/…"
@@ -420,6 +457,19 @@ class _Table:
         value = self.text(key)
         if value is not None and not Path(value).is_file():
             raise ConfigError(f"config: {self.at(key)} {value!r}: no such file")
+        return value
+
+    def certificates(self, key: str) -> str | None:
+        """An optional file of CA certificates in PEM, loaded once to check it."""
+        value = self.file(key)
+        if value is not None:
+            try:
+                verified_tls(value)
+            except (ssl.SSLError, OSError) as exc:
+                raise ConfigError(
+                    f"config: {self.at(key)} {value!r}: not PEM certificates "
+                    f"({getattr(exc, 'reason', None) or exc})"
+                ) from None
         return value
 
     def finish(self) -> None:

@@ -52,6 +52,9 @@ def send_mail(channel: MailChannel, payload: dict[str, Any]) -> Attempt:
     return _smtp(channel, message)
 
 
+_MTA_ENVIRONMENT = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+
+
 def _sendmail(channel: MailChannel, message: EmailMessage) -> Attempt:
     """`sendmail -t -oi`: recipients from the headers, a lone dot does not end the input."""
     assert channel.sendmail is not None
@@ -62,6 +65,7 @@ def _sendmail(channel: MailChannel, message: EmailMessage) -> Attempt:
             capture_output=True,
             timeout=channel.timeout,
             check=False,
+            env=_MTA_ENVIRONMENT,  # not ours: it holds the database URL with its password
         )
     except subprocess.TimeoutExpired:
         return Attempt.again(f"sendmail did not finish within {channel.timeout:g} s")
@@ -80,6 +84,7 @@ def _smtp(channel: MailChannel, message: EmailMessage) -> Attempt:
     host, _, port = channel.smtp.rpartition(":")
     host = host.strip("[]")
     context = verified_tls(channel.ca_file)
+    progress = _Progress()
     try:
         if channel.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -88,7 +93,7 @@ def _smtp(channel: MailChannel, message: EmailMessage) -> Attempt:
         else:
             client = smtplib.SMTP(host, int(port), timeout=channel.timeout)
         with client:
-            return _converse(client, channel, message, host, context)
+            return _converse(client, channel, message, host, context, progress)
     except smtplib.SMTPAuthenticationError as exc:
         return Attempt.refused("SMTP: the user name or password was not accepted", exc.smtp_code)
     except smtplib.SMTPResponseException as exc:
@@ -103,10 +108,17 @@ def _smtp(channel: MailChannel, message: EmailMessage) -> Attempt:
         return Attempt.refused("SMTP: the server does not offer STARTTLS (set security)")
     except ssl.SSLCertVerificationError as exc:
         return Attempt.refused(f"TLS: {exc.verify_message or exc}")
-    except OSError as exc:
-        return Attempt.again(f"SMTP: {exc.strerror or exc or type(exc).__name__}")
-    except smtplib.SMTPException as exc:
-        return Attempt.again(f"SMTP: {exc}")
+    except OSError as exc:  # smtplib's own errors are OSErrors too
+        reason = f"SMTP: {exc.strerror or exc}" if str(exc) else f"SMTP: {type(exc).__name__}"
+        if progress.message_sent:  # the server may have taken it: not sent again
+            return Attempt.refused(f"{reason} (after the message was sent; it may have arrived)")
+        return Attempt.again(reason)
+
+
+class _Progress:
+    """How far an SMTP exchange got: a failure after the message went out is not retried."""
+
+    message_sent = False
 
 
 def _converse(
@@ -115,6 +127,7 @@ def _converse(
     message: EmailMessage,
     host: str,
     context: ssl.SSLContext,
+    progress: _Progress,
 ) -> Attempt:
     """EHLO, STARTTLS when asked, AUTH when configured, then the message."""
     client.ehlo()
@@ -125,6 +138,7 @@ def _converse(
         if channel.security == "none" and not is_loopback(host):
             return Attempt.refused("SMTP: no password is sent without TLS")
         client.login(channel.username, channel.password or "")
+    progress.message_sent = True  # from here on a lost answer leaves it unknown
     refused = client.send_message(message)
     if refused:
         return Attempt.refused(f"SMTP refused {', '.join(sorted(refused))}")

@@ -1,8 +1,11 @@
 """The runner's side of notifications: note each event for the channels that want it.
 
 A row per channel goes into the notifications table in the transaction that records the
-run, so that an event is noted exactly when its run is (a crash loses neither or both) and
-the unique key keeps it from being noted twice. Sending is the delivery thread's job.
+run's end, so that the event is noted exactly when the result is (a crash loses neither or
+both) and
+the unique key keeps it from being noted twice (a run's start is noted in a
+transaction of its own, just after the run is claimed). Sending is the delivery
+process's job (director_jobs/notify/__main__.py).
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from typing import Any
 
 from director_jobs.clock import Clock
 from director_jobs.db.notifications_repo import NotificationRepository
-from director_jobs.model import Job, RunEvent, RunStatus
-from director_jobs.notify.config import Channel, NotifyConfig
+from director_jobs.model import Job, RunEvent, RunStatus, Trigger
+from director_jobs.notify.config import Channel, NotifyConfig, is_recovery
+
+# An error is cut to this length in what is sent (a stack trace can be 64 KiB).
+ERROR_CHARS = 2000
 
 
 class Outbox:
-    """Implements the runner's RunEvents: filters events and notes deliveries."""
+    """Filters events and notes deliveries (the noting half of Notifications)."""
 
     def __init__(
         self,
@@ -33,7 +39,7 @@ class Outbox:
         self.repository = repository
         self.clock = clock
         self.host = host
-        self.on_noted = on_noted  # wakes the delivery thread once the run is committed
+        self.on_noted = on_noted  # wakes the sender once the run is committed
         self._noted = False
 
     def wants_start(self, job: Job) -> bool:
@@ -55,9 +61,7 @@ class Outbox:
         if not channels:
             return
         previous_failed = None
-        if event.status is RunStatus.SUCCESS and any(
-            channel.selection.needs_previous for channel in channels
-        ):
+        if event.status is RunStatus.SUCCESS and event.trigger is not Trigger.RETRY:
             previous_failed = self.repository.previous_failed(
                 connection, event.job_name, event.run_id
             )
@@ -65,12 +69,12 @@ class Outbox:
         if not wanted:
             return
         now = self.clock.now()
-        payload = self.payload(event, recovery=bool(previous_failed))
+        payload = self.payload(event, recovery=is_recovery(event, previous_failed))
         self.repository.note(connection, [self._row(c, event, payload, now) for c in wanted])
         self._noted = True
 
     def settled(self) -> None:
-        """The transaction of the last record() committed: the delivery thread may send."""
+        """The transaction of the last record() committed: the sender may send."""
         if self._noted:
             self._noted = False
             self.on_noted()
@@ -94,7 +98,7 @@ class Outbox:
             "finished_at": iso(event.finished_at),
             "duration": event.duration,
             "exit_code": event.exit_code,
-            "error": event.error,
+            "error": event.error[:ERROR_CHARS] if event.error else None,
             "last_line": event.last_line[:500],
             "host": self.host,
             "url": link,

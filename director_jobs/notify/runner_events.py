@@ -26,16 +26,26 @@ log = logging.getLogger("director_jobs.notify")
 
 # How long close() waits beyond the sender's own drain before it stops it.
 EXIT_GRACE_SECONDS = 5.0
+# A daemon's sender drains for less: with --stop-timeout's 30 s, the unit's 45 s
+# TimeoutStopSec must cover both.
+DAEMON_DRAIN_SECONDS = 5.0
 
 
 class Notifications:
     """The runner's RunEvents: events are noted by the outbox and sent by a child process."""
 
     def __init__(
-        self, settings: Settings, database: Database, clock: Clock, identity: RunnerIdentity
+        self,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        identity: RunnerIdentity,
+        *,
+        drain_seconds: float = DRAIN_SECONDS,
     ) -> None:
         self.settings = settings
         self.identity = identity
+        self.drain_seconds = drain_seconds
         self.outbox = Outbox(
             settings.notify, database.notifications, clock, host=identity.host, on_noted=self.wake
         )
@@ -46,6 +56,14 @@ class Notifications:
     def wants_start(self, job: Job) -> bool:
         """A channel covering `job` wants its starts."""
         return self.outbox.wants_start(job)
+
+    def inherited(self) -> tuple[int, ...]:
+        """The pipe to the sender: a forked job must close it, or its leftovers would keep
+        the sender from ever seeing the end of input."""
+        sender = self._sender
+        if sender is None or sender.stdin is None:
+            return ()
+        return (sender.stdin.fileno(),)
 
     def record(self, connection: Any, event: RunEvent) -> None:
         """Note the event in the run's transaction."""
@@ -78,7 +96,7 @@ class Notifications:
             if sender.stdin is not None:
                 sender.stdin.close()  # end of input: drain and exit
         try:
-            sender.wait(timeout=DRAIN_SECONDS + EXIT_GRACE_SECONDS)
+            sender.wait(timeout=self.drain_seconds + EXIT_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             log.warning("notifications: the sender did not stop; killing it")
             sender.kill()
@@ -99,10 +117,10 @@ class Notifications:
                     "--runner", self.identity.label,
                     "--parent", str(os.getpid()),
                     "--log-level", str(level),
+                    "--drain", str(self.drain_seconds),
                 ],
                 stdin=subprocess.PIPE,
                 env=env,
-                start_new_session=False,
             )  # fmt: skip
         except OSError as exc:
             log.error("notifications: cannot start the sender: %s", exc)

@@ -39,7 +39,8 @@ def body_of(payload: dict[str, Any], delivery_id: int) -> bytes:
 
 
 def send_webhook(channel: WebhookChannel, payload: dict[str, Any], delivery_id: int) -> Attempt:
-    """One POST; 2xx is delivered, 408/429/5xx and network errors may be retried."""
+    """One POST; 2xx is delivered. 408/425/429/5xx answers and failures to connect are
+    retried; no answer after the request went out is not (it may have arrived)."""
     body = body_of(payload, delivery_id)
     headers = {
         "Content-Type": "application/json",
@@ -68,8 +69,11 @@ def send_webhook(channel: WebhookChannel, payload: dict[str, Any], delivery_id: 
         if isinstance(reason, ssl.SSLCertVerificationError):
             return Attempt.refused(f"TLS: {reason.verify_message or reason}")
         return Attempt.again(str(reason))
-    except (OSError, http.client.HTTPException) as exc:  # timeouts, resets mid-answer
-        return Attempt.again(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    except (OSError, http.client.HTTPException) as exc:
+        # The request went out and no answer came (a timeout, a reset): it may have
+        # arrived, so it is not sent again (at most once).
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Attempt.refused(f"no answer after sending ({reason}); it may have arrived")
 
 
 @functools.lru_cache(maxsize=16)
