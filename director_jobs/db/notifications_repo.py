@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,6 +86,7 @@ _PREVIOUS_DECISIVE = (
 )
 
 
+@functools.lru_cache(maxsize=4)
 def _insert_once(dialect: str) -> Insert:
     """INSERT that skips a row already noted (the same channel, event and run).
 
@@ -115,20 +118,47 @@ class NotificationRepository:
         ).scalar()
         return None if status is None else status in _FAILED
 
-    def due(self, channel: str, now: datetime, limit: int) -> list[Delivery]:
-        """The channel's pending deliveries whose time has come, oldest first."""
-        query = (
-            select(*_COLUMNS)
-            .where(
-                notifications.c.channel == channel,
-                notifications.c.status == "pending",
-                notifications.c.next_attempt_at <= now,
+    def claim(self, channel: str, now: datetime, runner: str, limit: int) -> list[Delivery]:
+        """Mark up to `limit` of the channel's due deliveries `sending` by `runner`.
+
+        One transaction for the batch (each write transaction on SQLite can make the runner
+        wait for the lock). `attempts` of the returned ones counts the attempt to come. A
+        delivery another sender claimed first is not among them.
+        """
+        token = f"{runner[:200]}/{uuid.uuid4().hex[:16]}"  # this batch's mark
+        with self.engine.begin() as connection:
+            ids = list(
+                connection.execute(
+                    select(notifications.c.id)
+                    .where(
+                        notifications.c.channel == channel,
+                        notifications.c.status == "pending",
+                        notifications.c.next_attempt_at <= now,
+                    )
+                    .order_by(notifications.c.next_attempt_at, notifications.c.id)
+                    .limit(limit)
+                ).scalars()
             )
-            .order_by(notifications.c.next_attempt_at, notifications.c.id)
-            .limit(limit)
-        )
-        with self.engine.connect() as connection:
-            return [_delivery(row) for row in connection.execute(query)]
+            if not ids:
+                return []
+            connection.execute(
+                update(notifications)
+                .where(
+                    notifications.c.id.in_(ids),
+                    notifications.c.status == "pending",
+                    notifications.c.next_attempt_at <= now,
+                )
+                .values(
+                    status="sending",
+                    claimed_by=token,
+                    sent_at=now,
+                    attempts=notifications.c.attempts + 1,
+                )
+            )
+            ours = select(*_COLUMNS).where(
+                notifications.c.claimed_by == token, notifications.c.status == "sending"
+            )
+            return [_delivery(row) for row in connection.execute(ours.order_by(notifications.c.id))]
 
     def next_attempt(self, channel: str | None = None) -> datetime | None:
         """When the earliest pending delivery (of `channel`) is due; None: none is pending."""
@@ -140,51 +170,30 @@ class NotificationRepository:
             value: datetime | None = connection.execute(query).scalar()
             return value
 
-    def advance(
-        self, done: Finished | None, next_id: int | None, runner: str, now: datetime
-    ) -> int | None:
-        """Record the attempt just made and claim the next delivery, in one transaction.
-
-        Claiming marks it `sending` by `runner` and returns its attempt number (None when
-        another runner took it first or moved it to a later time).
-        Once claimed it is never sent again unless its attempt records a failure worth
-        retrying: a runner that dies while sending leaves it `sending` (at most once).
-        """
+    def settle(self, done: list[Finished], unsent: list[Delivery]) -> None:
+        """Record the attempts made, and give back claimed deliveries not sent (one
+        transaction): those were never attempted, so another try cannot duplicate them."""
+        if not done and not unsent:
+            return
         with self.engine.begin() as connection:
-            if done is not None:
+            for outcome in done:
                 values: dict[str, Any] = {
-                    "status": done.status,
-                    "response_code": done.response_code,
-                    "error": done.error[:2000] if done.error else None,
-                    "next_attempt_at": done.retry_at,
+                    "status": outcome.status,
+                    "response_code": outcome.response_code,
+                    "error": outcome.error[:2000] if outcome.error else None,
+                    "next_attempt_at": outcome.retry_at,
                 }
-                if done.status == "delivered":
-                    values["delivered_at"] = done.at
+                if outcome.status == "delivered":
+                    values["delivered_at"] = outcome.at
                 connection.execute(
-                    update(notifications).where(notifications.c.id == done.id).values(**values)
+                    update(notifications).where(notifications.c.id == outcome.id).values(**values)
                 )
-            if next_id is None:
-                return None
-            claimed = connection.execute(
-                update(notifications)
-                .where(
-                    notifications.c.id == next_id,
-                    notifications.c.status == "pending",
-                    notifications.c.next_attempt_at <= now,
+            for delivery in unsent:
+                connection.execute(
+                    update(notifications)
+                    .where(notifications.c.id == delivery.id, notifications.c.status == "sending")
+                    .values(status="pending", attempts=notifications.c.attempts - 1)
                 )
-                .values(
-                    status="sending",
-                    claimed_by=runner,
-                    sent_at=now,
-                    attempts=notifications.c.attempts + 1,
-                )
-            )
-            if claimed.rowcount != 1:
-                return None
-            attempts: int = connection.execute(
-                select(notifications.c.attempts).where(notifications.c.id == next_id)
-            ).scalar_one()
-            return attempts
 
     def give_up_interrupted(self, older_than: timedelta, now: datetime) -> int:
         """Mark deliveries left `sending` by a runner that stopped mid-way as failed."""

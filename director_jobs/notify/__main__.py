@@ -27,7 +27,6 @@ from director_jobs.notify.worker import DRAIN_SECONDS, DeliveryWorker
 from director_jobs.settings import load_settings
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
-NICENESS = 10
 EXIT_PARENT_GONE = 70  # EX_SOFTWARE: the runner died before this process was set up
 
 
@@ -60,11 +59,13 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=DRAIN_SECONDS, help="seconds, at the end")
     options = parser.parse_args()
     _die_with(options.parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
-    # Below the runner's priority: on a busy machine its jobs get the CPU first, and a
-    # burst of deliveries does not slow the job that follows.
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
+    # Ctrl-C and a terminal's hang-up are the runner's to handle: it closes the pipe, and
+    # this process then gives back what it has not sent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # Not niced: a sender that holds SQLite's write lock and is then preempted for the
+    # runner makes the runner sleep in its busy handler (a priority inversion measured
+    # at ~1 ms a job by bench/bench_notify.py).
     setup_logging(options.log_level)
     # The database URL and the config file come through the environment: secrets stay
     # out of the process list.

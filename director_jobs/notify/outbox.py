@@ -60,8 +60,13 @@ class Outbox:
         ]
         if not channels:
             return
+        # Whether this success is a recovery costs a query: asked only when a channel cares.
         previous_failed = None
-        if event.status is RunStatus.SUCCESS and event.trigger is not Trigger.RETRY:
+        if (
+            event.status is RunStatus.SUCCESS
+            and event.trigger is not Trigger.RETRY
+            and any("recovery" in channel.selection.on for channel in channels)
+        ):
             previous_failed = self.repository.previous_failed(
                 connection, event.job_name, event.run_id
             )
@@ -69,7 +74,10 @@ class Outbox:
         if not wanted:
             return
         now = self.clock.now()
-        payload = self.payload(event, recovery=is_recovery(event, previous_failed))
+        recovery: bool | None = is_recovery(event, previous_failed)
+        if not recovery and previous_failed is None and event.status is RunStatus.SUCCESS:
+            recovery = None if event.trigger is not Trigger.RETRY else False  # not asked
+        payload = self.payload(event, recovery=recovery)
         self.repository.note(connection, [self._row(c, event, payload, now) for c in wanted])
         self._noted = True
 
@@ -79,8 +87,12 @@ class Outbox:
             self._noted = False
             self.on_noted()
 
-    def payload(self, event: RunEvent, *, recovery: bool) -> dict[str, Any]:
-        """What a receiver gets: the run's facts (its error is scrubbed of secrets already)."""
+    def payload(self, event: RunEvent, *, recovery: bool | None) -> dict[str, Any]:
+        """What a receiver gets: the run's facts (its error is scrubbed of secrets already).
+
+        `recovery` is null for a success when no channel asks for recoveries (finding out
+        costs a query).
+        """
         base = self.config.link_base
         link = f"{base}/api/v1/runs/{event.run_id}" if base else None
         return {

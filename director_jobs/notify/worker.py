@@ -2,10 +2,10 @@
 
 The delivery process (`python -m director_jobs.notify`) runs one of these per channel in
 a thread of its own, so that a dead webhook never holds back mail or Icinga results. A
-delivery is claimed (pending → sending) just before it is sent and never sent again once
-claimed, unless its attempt failed in a way that shows it did not arrive (refused
-connection, a 5xx answer): an event arrives at most once per channel, even when a runner
-dies mid-send or several runners share the database.
+delivery is claimed (pending → sending, in batches) before it is sent and never sent again
+once claimed, unless its attempt failed in a way that shows it did not arrive (refused
+connection, a 5xx answer) or it was given back unsent: an event arrives at most once per
+channel, even when a sender dies mid-send or several runners share the database.
 """
 
 from __future__ import annotations
@@ -25,18 +25,25 @@ from director_jobs.notify.config import Channel, IcingaChannel, MailChannel, Web
 
 log = logging.getLogger("director_jobs.notify")
 
-# Deliveries read at a time; the next batch is read as soon as these are sent.
+# Deliveries claimed at a time (a sender killed mid-batch leaves at most these unsent);
+# the next batch is claimed as soon as these are sent.
 BATCH_SIZE = 20
+# While a batch is sent, its results are written at least this often.
+SETTLE_SECONDS = 0.5
 # Back-off between attempts: 10 s, then ×3 (30 s, 90 s, 270 s, …).
 FIRST_RETRY_SECONDS = 10.0
 RETRY_FACTOR = 3.0
 # Longest sleep when nothing is pending: new events wake the thread at once anyway.
 IDLE_SECONDS = 60.0
+# After a wake-up the thread waits until the runner has noted nothing for this long, and
+# at most MAX_DEFER_SECONDS: what a burst of jobs notes goes out together, between them.
+LINGER_SECONDS = 0.1
+MAX_DEFER_SECONDS = 2.0
 # After a database error the thread waits this long before it looks again.
 ERROR_PAUSE_SECONDS = 5.0
 # A delivery still `sending` after this long belongs to a sender that stopped mid-way: no
-# attempt takes longer (an SMTP exchange is at most ~8 steps of the 60 s longest timeout).
-INTERRUPTED_AFTER = timedelta(minutes=15)
+# batch takes longer (20 SMTP exchanges of at most ~8 steps of the 60 s longest timeout).
+INTERRUPTED_AFTER = timedelta(hours=3)
 # How long a stopping runner's sender keeps sending what is due: a one-shot run's last
 # events (a daemon gives less: its stop budget is systemd's TimeoutStopSec).
 DRAIN_SECONDS = 15.0
@@ -135,6 +142,8 @@ class DeliveryWorker:
         if self.clock.monotonic() >= self._next_cleanup:
             self._give_up_interrupted()
             self._next_cleanup = self.clock.monotonic() + INTERRUPTED_AFTER.total_seconds()
+        if not self._draining.is_set():
+            self._quiet_down()
         if self.deliver_due():
             return
         if self._draining.is_set():
@@ -142,7 +151,16 @@ class DeliveryWorker:
             self._stop.wait(0.05)  # wait_drained() stops the thread next
             return
         self._wake.wait(self._idle_seconds())
-        self._wake.clear()
+
+    def _quiet_down(self) -> None:
+        """While the runner keeps noting events (a burst of short jobs), wait: each write
+        of ours can make its next one wait for SQLite's lock (~1 ms of busy-wait each).
+        At most MAX_DEFER_SECONDS, then the backlog goes out anyway."""
+        began = self.clock.monotonic()
+        while self._wake.is_set() and self.clock.monotonic() - began < MAX_DEFER_SECONDS:
+            self._wake.clear()
+            if self._stop.wait(LINGER_SECONDS) or self._draining.is_set():
+                return
 
     def _idle_seconds(self) -> float:
         """Until the channel's earliest retry is due (at most IDLE_SECONDS)."""
@@ -161,29 +179,30 @@ class DeliveryWorker:
             )
 
     def deliver_due(self) -> int:
-        """Claim and send the deliveries due now, one at a time; return how many were sent.
+        """Claim the deliveries due now as a batch, send them, record how each went.
 
-        Each transaction records one attempt and claims the next delivery, so that a
-        stopped sender leaves at most the one it was sending unrecorded.
+        Results are written every SETTLE_SECONDS of sending (so a slow receiver still gets
+        one transaction per attempt) and claimed deliveries left unsent at a stop are given
+        back. A sender killed mid-batch leaves its claimed ones `sending`: at most once.
         """
-        attempted = 0
-        done: Finished | None = None
-        for delivery in self.repository.due(self.channel.name, self.clock.now(), BATCH_SIZE):
+        batch = self.repository.claim(
+            self.channel.name, self.clock.now(), self.runner_label, BATCH_SIZE
+        )
+        done: list[Finished] = []
+        settled_at = self.clock.monotonic()
+        for position, delivery in enumerate(batch):
             if self._stop.is_set():
-                break
-            attempt = self.repository.advance(
-                done, delivery.id, self.runner_label, self.clock.now()
-            )
-            done = None
-            if attempt is not None:  # else another sender has it, or it was put off
-                attempted += 1
-                done = self._deliver(delivery, attempt)
-        if done is not None:
-            self.repository.advance(done, None, self.runner_label, self.clock.now())
-        return attempted
+                self.repository.settle(done, batch[position:])
+                return len(done)
+            done.append(self._deliver(delivery, delivery.attempts))
+            if self.clock.monotonic() - settled_at >= SETTLE_SECONDS:
+                self.repository.settle(done, [])
+                done, settled_at = [], self.clock.monotonic()
+        self.repository.settle(done, [])
+        return len(batch)
 
     def _deliver(self, delivery: Delivery, attempt: int) -> Finished:
-        """Send one claimed delivery (its `attempt`-th try); how it went."""
+        """Send one claimed delivery (its `attempt`-th try, claiming counted it); how it went."""
         try:
             outcome = self.sender(self.channel, delivery)
         except Exception as exc:  # a sender's bug fails this delivery, not the thread
