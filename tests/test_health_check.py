@@ -280,3 +280,27 @@ object Service "director-jobs" {{
     assert "CRITICAL: job broken: last run" in result["output"]
     assert "scratch" not in result["output"]
     assert "failed=1" in result["performance_data"]
+
+
+def test_the_deployments_check_follows_the_last_deployment(db_url: str, tmp_path: Path) -> None:
+    from test_deploy_support import SAMPLE, put_objects, run_deploy
+
+    never = check(db_url, "--check", "deployments")
+    assert never.returncode == 0, never.stdout
+    assert never.stdout.startswith("DIRECTOR-JOBS OK - no deployment yet")
+    put_objects(db_url, [("host", "bad!name", {})])  # an object name icinga2 would refuse
+    run_deploy(db_url, {"target": "directory", "path": str(tmp_path / "o"), "validate": False})
+    failed = check(db_url, "--check", "deployments,database")
+    assert failed.returncode == 2, failed.stdout
+    assert failed.stdout.startswith("DIRECTOR-JOBS CRITICAL - database reachable, last deployment")
+    assert f"CRITICAL: deployments: #1 to directory:{tmp_path / 'o'} failed at " in failed.stdout
+    assert "bad!name" in failed.stdout and "deployment_failed=1" in failed.stdout
+    put_objects(db_url, SAMPLE)
+    settings = {"target": "directory", "path": str(tmp_path / "ok"), "validate": False}
+    run_deploy(db_url, settings)
+    run_deploy(db_url, settings)  # unchanged: the deployment before it still counts
+    fixed = check(db_url, "--check", "deployments")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "last deployment ok" in fixed.stdout and "deployment_failed=0" in fixed.stdout
+    default = check(db_url)
+    assert "deployment" not in default.stdout  # asked for by name only

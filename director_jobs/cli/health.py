@@ -30,7 +30,7 @@ def health() -> None:
     default=hc.DEFAULT_CHECKS,
     show_default=True,
     metavar="CHECKS",
-    help="Comma-separated checks: jobs, runner, database.",
+    help="Comma-separated checks: jobs, runner, database, deployments (the last deployment).",
 )
 @click.option(
     "--job", "jobs", multiple=True, metavar="NAME", help="Check only this job (repeatable)."

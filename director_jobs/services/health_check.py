@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 STATE_NAMES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
-CHECKS = ("jobs", "runner", "database")
+CHECKS = ("jobs", "runner", "database", "deployments")
 RUNNER_MODES = ("forever", "oneshot")
 # The options' defaults: cli/health.py shows them, options_from fills in the ones not given.
-DEFAULT_CHECKS = ",".join(CHECKS)
+# `deployments` is asked for by those who deploy configuration with director-jobs.
+DEFAULT_CHECKS = "jobs,runner,database"
 DEFAULT_OVERDUE = "2x"
 DEFAULT_RUNNER_MODE = RUNNER_MODES[0]
 # Heartbeat age (seconds) that warns / is critical for a --forever runner: it beats every
@@ -189,7 +190,30 @@ class HealthCheck:
             self._check_jobs(report, now)
         if "runner" in self.options.checks:
             self._check_runner(report, now)
+        if "deployments" in self.options.checks:
+            self._check_deployments(report)
         return report
+
+    def _check_deployments(self, report: Report) -> None:
+        """The last deployment that deployed or failed (unchanged ones say nothing new)."""
+        last = self.data.last_deployment()
+        if last is None:
+            report.summary.append("no deployment yet")  # never deployed is not a failure
+            report.perfdata.append("deployment_failed=0")
+            return
+        if last.status == "failed":
+            when = last.finished_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            detail = f": {last.reason}" if last.reason else ""
+            report.summary.append("last deployment failed")
+            report.findings.append(
+                Finding(
+                    CRITICAL,
+                    f"deployments: #{last.id} to {last.target} failed at {when}{detail}",
+                )
+            )
+        else:
+            report.summary.append("last deployment ok")
+        report.perfdata.append(f"deployment_failed={int(last.status == 'failed')}")
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -355,6 +379,34 @@ def _age(seconds: float) -> str:
 # -- what the check reads ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LastDeployment:
+    """The newest deployment that deployed or failed."""
+
+    id: int
+    target: str
+    status: str
+    finished_at: datetime
+    reason: str  # the first non-empty line of its output (icinga2's complaint), or ""
+
+
+def _first_line(output: str | None) -> str:
+    """The first non-empty line of a deployment's output, cut to 200 characters."""
+    for line in (output or "").splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+# Unchanged and skipped deployments are not news: the last one that deployed or failed is.
+_LAST_DEPLOYMENT = (
+    "SELECT deployments.id, deployments.target, deployments.status, deployments.finished_at,"
+    " deployments.output FROM deployments"
+    " WHERE deployments.status IN ('deployed', 'failed')"
+    " ORDER BY deployments.id DESC LIMIT 1"
+)
+
+
 class RunnerRecord(Protocol):
     """A registered runner as the check reads it (db/runners_repo.py's RunnerInfo)."""
 
@@ -383,6 +435,9 @@ class HealthData(Protocol):
     def running(self) -> list[tuple[str, datetime | None]]:
         """The job and start of each run marked running."""
 
+    def last_deployment(self) -> LastDeployment | None:
+        """The newest deployment that deployed or failed (None: none did)."""
+
     def runners(self, now: datetime) -> list[tuple[RunnerRecord, bool]]:
         """Every registered runner, the most recently alive first, and whether it is alive."""
 
@@ -408,6 +463,24 @@ class DatabaseData:
     def running(self) -> list[tuple[str, datetime | None]]:
         """The job and start of each run marked running."""
         return [(r.run.job_name, r.run.started_at) for r in self.database.runs.running()]
+
+    def last_deployment(self) -> LastDeployment | None:
+        """The newest deployment that deployed or failed."""
+        from sqlalchemy import select
+
+        from director_jobs.db.schema import deployments as table
+
+        query = (
+            select(table.c.id, table.c.target, table.c.status, table.c.finished_at, table.c.output)
+            .where(table.c.status.in_(("deployed", "failed")))
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        with self.database.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return LastDeployment(row[0], row[1], row[2], row[3], _first_line(row[4]))
 
     def runners(self, now: datetime) -> list[tuple[RunnerRecord, bool]]:
         """Every registered runner, the most recently alive first, and whether it is alive."""
@@ -548,6 +621,16 @@ class PlainData:
     def running(self) -> list[tuple[str, datetime | None]]:
         """The job and start of each run marked running."""
         return [(r[0], self.plain.optional_instant(r[1])) for r in self.plain.rows(_RUNNING)]
+
+    def last_deployment(self) -> LastDeployment | None:
+        """The newest deployment that deployed or failed."""
+        rows = self.plain.rows(_LAST_DEPLOYMENT)
+        if not rows:
+            return None
+        id_, target, status, finished_at, output = rows[0]
+        return LastDeployment(
+            id_, target, status, self.plain.instant(finished_at), _first_line(output)
+        )
 
     def runners(self, now: datetime) -> list[tuple[RunnerRecord, bool]]:
         """Every registered runner, the most recently alive first, and whether it is alive
