@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,6 +85,15 @@ def run_jobs(
         url, "--verbose", "jobs", "run", *args,
         env={"DIRECTOR_JOBS_CONFIG": str(config), **(env or {})}, timeout=120,
     )  # fmt: skip
+
+
+def pending_row(run_id: int, now: datetime) -> dict[str, Any]:
+    """A notifications row due now, for channel "c" and job "j"."""
+    return {
+        "channel": "c", "kind": "webhook", "event": "finished", "run_id": run_id,
+        "job_name": "j", "payload": {}, "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    }  # fmt: skip
 
 
 # -- webhooks -------------------------------------------------------------------------
@@ -434,6 +444,7 @@ def test_deliveries_are_shown_by_jobs_show_and_the_api(sqlite_url: str, tmp_path
     assert "notifications:" in shown.output
     assert "run #1 finished → webhook ops-chat: pending (500), attempt 1" in shown.output
     assert "HTTP 500 Internal Server Error" in shown.output
+    assert ", next at " in shown.output  # when the retry comes
     [listed] = json.loads(invoke(sqlite_url, "jobs", "show", "sync", "--json").output)[
         "notifications"
     ]
@@ -499,11 +510,7 @@ def test_noting_an_event_twice_keeps_one(db_url: str) -> None:
     database = Database.open(db_url)
     try:
         now = datetime.now(UTC)
-        row = {
-            "channel": "c", "kind": "webhook", "event": "finished", "run_id": 1,
-            "job_name": "j", "payload": {}, "status": "pending", "attempts": 0,
-            "next_attempt_at": now, "created_at": now,
-        }  # fmt: skip
+        row = pending_row(1, now)
         for _ in range(2):
             with database.engine.begin() as connection:
                 database.notifications.note(connection, [row])
@@ -583,3 +590,28 @@ def test_sighup_gives_the_daemon_new_channels(
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=60) == 0, (tmp_path / "daemon.log").read_text()
     assert [b["job"] for b in first.bodies()] == ["before"]
+
+
+def test_two_senders_never_claim_the_same_delivery(db_url: str) -> None:
+    database = Database.open(db_url)
+    try:
+        now = datetime.now(UTC)
+        rows = [pending_row(run_id, now) for run_id in range(1, 201)]
+        with database.engine.begin() as connection:
+            database.notifications.note(connection, rows)
+        claimed: dict[str, list[int]] = {"a": [], "b": []}
+
+        def sender(name: str) -> None:
+            while batch := database.notifications.claim("c", datetime.now(UTC), name, 7):
+                claimed[name] += [delivery.run_id for delivery in batch]
+
+        threads = [threading.Thread(target=sender, args=(name,)) for name in claimed]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not set(claimed["a"]) & set(claimed["b"])
+        assert sorted(claimed["a"] + claimed["b"]) == list(range(1, 201))
+        assert {d.attempts for d in database.notifications.for_runs(range(1, 201))} == {1}
+    finally:
+        database.dispose()

@@ -798,6 +798,8 @@ def show(app: App, name: str, as_json: bool) -> None:
         for d in detail.notifications:
             answer = f" ({d.response_code})" if d.response_code is not None else ""
             when = local(d.delivered_at or d.sent_at or d.created_at, tz)
+            if d.status == "pending" and d.next_attempt_at is not None:
+                when += f", next at {local(d.next_attempt_at, tz)}"
             click.echo(
                 f"  run #{d.run_id} {d.event} → {d.kind} {d.channel}: {d.status}{answer}, "
                 f"attempt {d.attempts}, {when}{': ' + d.error if d.error else ''}"
