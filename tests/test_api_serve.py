@@ -4,7 +4,6 @@ path prefix, bad-token bursts, and the runner that never loads the web stack."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
 import subprocess
@@ -14,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 from api_server import ApiServer, make_token
-from conftest import invoke, missing, run_director
+from conftest import invoke, run_director
+from receivers import self_signed
 
 from director_jobs import exit_codes
 from director_jobs.api.throttle import LIMIT
@@ -123,24 +123,8 @@ def test_serve_stops_cleanly_on_sigterm(sqlite_url: str, tmp_path: Path) -> None
     assert "Traceback" not in server.log()
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 made with openssl, and its key."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        missing("openssl", "install: apt-get install openssl")
-    cert, key = folder / "api.pem", folder / "api.key"
-    made = subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return cert, key
-
-
 def test_https_with_the_given_certificate(sqlite_url: str, tmp_path: Path) -> None:
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, "api")
     trusted = ssl.create_default_context(cafile=str(cert))
     server = ApiServer(
         sqlite_url, tmp_path / "serve.log", "--tls-cert", str(cert), "--tls-key", str(key)
