@@ -105,10 +105,16 @@ def test_a_job_late_beyond_twice_its_interval_is_overdue_unless_its_period_is_cl
                           "--range", f"{other_day}=00:00-24:00")  # fmt: skip
     assert closed.returncode == 0, closed.stderr
     assert today != other_day
+    always = run_director(sqlite_url, "timeperiods", "add", "every-day",
+                          "--range", f"{today}=00:00-24:00")  # fmt: skip
+    assert always.returncode == 0, always.stderr
     add(sqlite_url, "late", "--type", "self-check", "--interval", "1s")
     add(sqlite_url, "waiting", "--type", "self-check", "--interval", "1s",
         "--timeperiod", "not-today")  # fmt: skip
-    run_once(sqlite_url, "late")
+    # Inside an open period a late job is late all the same.
+    add(sqlite_url, "late-in-period", "--type", "self-check", "--interval", "1s",
+        "--timeperiod", "every-day")  # fmt: skip
+    run_once(sqlite_url, "late", "late-in-period")
     run_once(sqlite_url, "waiting", "--force")
 
     def overdue() -> subprocess.CompletedProcess[str] | None:
@@ -117,8 +123,9 @@ def test_a_job_late_beyond_twice_its_interval_is_overdue_unless_its_period_is_cl
 
     result = wait_for(overdue, "the job to be overdue", seconds=60)
     assert re.search(r"^WARNING: job late: overdue, due \d+s ago$", result.stdout, re.M)
+    assert re.search(r"^WARNING: job late-in-period: overdue, due \d+s ago$", result.stdout, re.M)
     assert "waiting" not in result.stdout
-    assert "overdue=1" in result.stdout.splitlines()[0]
+    assert "overdue=2" in result.stdout.splitlines()[0]
     # With a larger factor the same lateness is not yet overdue.
     assert check(sqlite_url, "--check", "jobs", "--overdue", "100000x").returncode == 0
 

@@ -21,7 +21,7 @@ from director_jobs.errors import DatabaseUnavailable, DirectorJobsError, Invalid
 from director_jobs.identity import is_alive
 from director_jobs.model import Job, JobSpec, RunStatus, RunSummary, Trigger
 from director_jobs.schedule import IntervalSchedule, schedule_of
-from director_jobs.services.starts import PeriodLookup, next_start
+from director_jobs.services.starts import PeriodLookup, first_allowed_start
 from director_jobs.validation import parse_duration
 
 if TYPE_CHECKING:
@@ -349,7 +349,9 @@ def lateness(
         return None
     spec = job.spec
     schedule = schedule_of(spec.interval, spec.cron, spec.timezone, default_timezone)
-    start = next_start(job, periods, now)
+    # Since when it could have started: its due time, or its period's next opening after
+    # it (not next_start, which is never before now and so would never be late).
+    start = first_allowed_start(job, periods)
     if schedule is None or start is None or start >= now:
         return None
     if isinstance(schedule, IntervalSchedule):

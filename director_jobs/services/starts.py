@@ -42,3 +42,19 @@ def next_start(job: Job, periods: PeriodLookup | None, now: datetime) -> datetim
         return None
     candidate = max(due, now)
     return candidate if period.contains(candidate) else period.next_transition(candidate)
+
+
+def first_allowed_start(job: Job, periods: PeriodLookup | None) -> datetime | None:
+    """The first instant at or after the job's due time that its time period allows (it
+    may lie in the past): since when the job could have started. None when nothing will
+    start it, or its period never opens again."""
+    due = job.next_due_at
+    if job.spec.disabled or due is None:
+        return None
+    if job.pending_trigger is Trigger.MANUAL or not job.spec.timeperiod or periods is None:
+        return due
+    try:
+        period = periods.period(job.spec.timeperiod)
+    except NotFound:
+        return None
+    return due if period.contains(due) else period.next_transition(due)
