@@ -136,7 +136,11 @@ class StatusService:
                 r.run.id,
                 r.run.runner,
                 r.run.started_at,
-                None if r.run.started_at is None else (now - r.run.started_at).total_seconds(),
+                # A run that began after `now` was read (the daemon started it meanwhile)
+                # has run for no time yet, not for a negative one.
+                None
+                if r.run.started_at is None
+                else max(0.0, (now - r.run.started_at).total_seconds()),
             )
             for r in self.database.runs.running()
         ]
