@@ -5,17 +5,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from director_jobs.errors import ConfigError, InvalidInput
-from director_jobs.notify.config import NOTIFY_KEYS, NotifyConfig, parse_notify
 from director_jobs.validation import zone
+
+if TYPE_CHECKING:
+    from director_jobs.notify.config import NotifyConfig
 
 SYSTEM_CONFIG = Path("/etc/director-jobs/config.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/director-jobs")
 DB_FILE_NAME = "jobs.db"
+# The config file's channel tables (director_jobs/notify/config.py reads them, and is
+# imported only when one is there: every command reads the config file).
+NOTIFY_KEYS = ("webhook", "mail", "icinga", "notify")
 FILE_KEYS = {"database_url": str, "timezone": str, "log_level": str, "containment": str}
 # How runners hold a job's processes: "auto" (a cgroup per job where the runner may make
 # one, else process groups) or "process-group" (never cgroups).
@@ -31,7 +36,7 @@ class Settings:
     config_file: Path | None
     log_level: str | None = None
     containment: str = "auto"
-    notify: NotifyConfig = field(default_factory=NotifyConfig)  # webhooks, mail, Icinga
+    notify: NotifyConfig | None = None  # webhooks, mail, Icinga; None: no channel tables
 
     def describe(self) -> dict[str, str]:
         """The effective configuration with secrets masked, for the start-up log."""
@@ -190,5 +195,14 @@ def load_settings(
         config_file=path,
         log_level=level,
         containment=contain,
-        notify=parse_notify(values, str(path)),
+        notify=_channels(values, path),
     )
+
+
+def _channels(values: dict[str, Any], path: Path | None) -> NotifyConfig | None:
+    """The notification channels of the config file, or None when it has no such tables."""
+    if not any(key in values for key in NOTIFY_KEYS):
+        return None
+    from director_jobs.notify.config import parse_notify
+
+    return parse_notify(values, str(path))

@@ -198,7 +198,8 @@ def _with_job_services(app: App, rendered: RenderedConfig, prefix: str) -> Rende
     from director_jobs.schedule import schedule_of
     from director_jobs.services.periods import PeriodService
 
-    channel = next((c for c in app.settings.notify.channels if isinstance(c, IcingaChannel)), None)
+    channels = app.settings.notify.channels if app.settings.notify else ()
+    channel = next((c for c in channels if isinstance(c, IcingaChannel)), None)
     if channel is None:
         raise InvalidInput(
             "job-services", "on", "the configuration has no [icinga] table naming the host"

@@ -79,7 +79,7 @@ def main() -> int:
     # A thread per channel: a dead webhook never holds back mail or Icinga results.
     workers = [
         DeliveryWorker(channel, database.notifications, clock, options.runner)
-        for channel in settings.notify.channels
+        for channel in (settings.notify.channels if settings.notify else ())
     ]
     done = threading.Event()
     threading.Thread(target=_follow_pipe, args=(workers, done), daemon=True).start()

@@ -8,8 +8,6 @@ is its secret) are never shown.
 
 from __future__ import annotations
 
-import ipaddress
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ from urllib.parse import urlsplit
 
 from director_jobs.errors import ConfigError, InvalidInput
 from director_jobs.model import RunEvent, RunStatus, Trigger
-from director_jobs.notify.attempt import verified_tls
 from director_jobs.validation import NAME_PATTERN, parse_duration
 
 EVENTS = ("started", "finished")
@@ -131,9 +128,6 @@ class NotifyConfig:
 
     def __bool__(self) -> bool:
         return bool(self.channels)
-
-
-NOTIFY_KEYS = ("webhook", "mail", "icinga", "notify")
 
 
 def parse_notify(data: dict[str, Any], path: str) -> NotifyConfig:
@@ -265,6 +259,8 @@ def is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1 or localhost."""
     if host.lower() in LOOPBACK_NAMES:
         return True
+    import ipaddress  # only for channels that are checked: not on every command's start-up
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -463,6 +459,12 @@ class _Table:
         """An optional file of CA certificates in PEM, loaded once to check it."""
         value = self.file(key)
         if value is not None:
+            # Imported here: every command reads the config file, and ssl alone costs
+            # ~15 ms of start-up (the health check's plain path imports nothing else).
+            import ssl
+
+            from director_jobs.notify.attempt import verified_tls
+
             try:
                 verified_tls(value)
             except (ssl.SSLError, OSError) as exc:

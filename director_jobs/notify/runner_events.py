@@ -46,6 +46,7 @@ class Notifications:
         self.settings = settings
         self.identity = identity
         self.drain_seconds = drain_seconds
+        assert settings.notify is not None  # attached only when channels are configured
         self.outbox = Outbox(
             settings.notify, database.notifications, clock, host=identity.host, on_noted=self.wake
         )
