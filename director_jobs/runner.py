@@ -37,7 +37,7 @@ from director_jobs.job_types.registry import Registry
 from director_jobs.logs import MessageId, job_extra
 from director_jobs.model import Job, RunEvent, RunStatus, Trigger
 from director_jobs.output import OutputTail
-from director_jobs.schedule import Schedule, missed_slots, schedule_of
+from director_jobs.schedule import IntervalSchedule, Schedule, missed_slots, schedule_of
 from director_jobs.secrets import Scrubber, secret_values
 
 log = logging.getLogger("director_jobs.runner")
@@ -689,6 +689,8 @@ class Runner:
         schedule = self.schedule_for(job)
         if schedule is None or job.next_due_at is None:
             return
+        if job.last_attempt_at is None and isinstance(schedule, IntervalSchedule):
+            return  # a new interval job is due "at once", not on a grid: no slot has passed
         missed = missed_slots(schedule, job.next_due_at, started)
         if missed is None:
             return

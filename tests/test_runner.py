@@ -160,6 +160,23 @@ def test_downtime_runs_once_and_records_the_skipped_slots(
     )
 
 
+def test_a_new_interval_job_started_late_records_no_skipped_slots(
+    database: Database, clock: FakeClock
+) -> None:
+    service(database, clock).add(JobSpec(name="new", type="self-check", interval=60))
+    r = runner(database, clock)
+    clock.advance(600)  # the runner starts ten intervals after the job was added
+    r.run_once()
+    assert [run.status for run in database.runs.history("new", 10)] == [RunStatus.SUCCESS]
+    clock.advance(600)  # once it has run, the slots of a downtime are recorded
+    r.run_once()
+    assert [run.status for run in database.runs.history("new", 10)] == [
+        RunStatus.SUCCESS,
+        RunStatus.SKIPPED,
+        RunStatus.SUCCESS,
+    ]
+
+
 def test_a_dead_runners_run_is_abandoned_and_the_job_due_again(
     database: Database, clock: FakeClock
 ) -> None:
