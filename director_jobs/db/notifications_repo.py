@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, insert, select, update
+from sqlalchemy import Insert, Select, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import notifications, runs
 from director_jobs.model import RunStatus
 
@@ -222,16 +223,25 @@ class NotificationRepository:
         with self.engine.connect() as connection:
             return [_delivery(row) for row in connection.execute(query)]
 
-    def for_job(self, job_name: str, limit: int) -> list[Delivery]:
+    def for_job(
+        self, job_name: str, limit: int, connection: Connection | None = None
+    ) -> list[Delivery]:
         """The job's latest deliveries, newest first."""
-        query = (
-            select(*_COLUMNS)
-            .where(notifications.c.job_name == job_name)
-            .order_by(notifications.c.id.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as connection:
-            return [_delivery(row) for row in connection.execute(query)]
+        values = {"job_name": job_name, "limit": limit}
+        with connected(self.engine, connection) as on:
+            return [_delivery(row) for row in on.execute(_latest_of_job(), values)]
+
+
+@functools.cache
+def _latest_of_job() -> Select[Any]:
+    """A job's latest deliveries, built once: `GET /jobs/{name}` asks on every request, and
+    building the statement cost more than running it. Values: job_name, limit."""
+    return (
+        select(*_COLUMNS)
+        .where(notifications.c.job_name == bindparam("job_name"))
+        .order_by(notifications.c.id.desc())
+        .limit(bindparam("limit"))
+    )
 
 
 def _delivery(row: Any) -> Delivery:

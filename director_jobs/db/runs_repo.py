@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from director_jobs.db.engine import connected
 from director_jobs.db.schema import jobs, runs
 from director_jobs.model import Run, RunStatus, RunSummary, Trigger
 
@@ -303,15 +304,24 @@ class RunRepository:
         )
         return result.rowcount
 
-    def history(self, job_name: str | None, limit: int, *, with_output: bool = True) -> list[Run]:
+    def history(
+        self,
+        job_name: str | None,
+        limit: int,
+        *,
+        with_output: bool = True,
+        connection: Connection | None = None,
+    ) -> list[Run]:
         """Runs, newest first, of one job or of all; without their output when it is not
         shown (up to 64 KiB a run)."""
         query = _listing(job_name is not None, False, False, False, with_output)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query, {"job_name": job_name, "limit": limit}).all()
+        with connected(self.engine, connection) as on:
+            rows = on.execute(query, {"job_name": job_name, "limit": limit}).all()
         return [run_from_row(r) for r in rows]
 
-    def latest_by_job(self, names: Sequence[str] | None = None) -> dict[str, RunSummary]:
+    def latest_by_job(
+        self, names: Sequence[str] | None = None, connection: Connection | None = None
+    ) -> dict[str, RunSummary]:
         """The newest finished run of each job (skipped slots left out), in one query."""
         statements = overview_statements()
         values: dict[str, Any]
@@ -321,8 +331,8 @@ class RunRepository:
             query, values = statements.last_runs_of, {"names": list(names)}
         else:
             query, values = statements.last_runs, {}
-        with self.engine.connect() as connection:
-            rows = connection.execute(query, values).all()  # one fetch, not one a row
+        with connected(self.engine, connection) as on:
+            rows = on.execute(query, values).all()  # one fetch, not one a row
         return {row.name: summary_from_row(row) for row in rows}
 
     def page(

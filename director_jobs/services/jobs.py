@@ -329,22 +329,32 @@ class JobService:
 
     def view(self, name: str) -> JobView:
         """One job with its last run and next start."""
-        job = self.database.jobs.get(name)
-        last = self.database.runs.latest_by_job([name]).get(name)
+        with self.database.engine.connect() as connection:
+            return self._view(name, connection)
+
+    def _view(self, name: str, connection: Connection) -> JobView:
+        """One job with its last run and next start, read on the caller's connection."""
+        job = self.database.jobs.get(name, connection)
+        last = self.database.runs.latest_by_job([name], connection).get(name)
         return JobView(job, last, self.next_start(job))
 
     def detail(self, name: str, recent: int = 5) -> JobDetail:
         """One job with its effective parameters and its newest `recent` runs."""
-        view = self.view(name)
+        # The four reads share one connection: the API asks on most requests, and every
+        # checkout costs (on PostgreSQL a ping round trip, from pool_pre_ping).
+        with self.database.engine.connect() as connection:
+            view = self._view(name, connection)
+            # The recent runs are listed without their output: neither `jobs show` nor
+            # the API shows it there.
+            runs = self.database.runs.history(
+                name, recent, with_output=False, connection=connection
+            )
+            notifications = self.database.notifications.for_job(name, recent, connection)
         spec = view.job.spec
         try:
             effective = self.registry.validated(spec.type, spec.parameters)[1]
         except DirectorJobsError as exc:  # still useful for a job whose type is broken
             effective = {"error": str(exc)}
-        # The recent runs are listed without their output: neither `jobs show` nor the API
-        # shows it there.
-        runs = self.database.runs.history(name, recent, with_output=False)
-        notifications = self.database.notifications.for_job(name, recent)
         return JobDetail(view, effective, runs, notifications)
 
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
