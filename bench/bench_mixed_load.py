@@ -13,6 +13,10 @@ Run: .venv/bin/python bench/bench_mixed_load.py [--seconds 20] [--concurrency 32
 * Start latency: probe jobs triggered one at a time through `JobService.trigger` (as
   bench_api.py does), first in a quiet phase, then during the load; the delay is the run's
   `started_at` minus the trigger instant the trigger wrote (the job's new `next_due_at`).
+  The daemon runs one job at a time, so under load a probe may wait for the load's runs
+  queued before it: the daemon's own delay is `started_at` minus the later of the trigger
+  instant and the end of the run the daemon finished last before it (its queue wait left
+  out).
 PostgreSQL is a throwaway server started like the tests start theirs (tests/conftest.py).
 """
 
@@ -94,6 +98,7 @@ class Phase:
     loaded: list[float]
     load_runs: int
     cpu: dict[str, float]
+    loaded_own: list[float] = field(default_factory=list)  # the queue wait left out
 
 
 # -- the HTTP/1.1 client ----------------------------------------------------------------
@@ -237,8 +242,18 @@ def seed(url: str) -> None:
     database.dispose()
 
 
-def probe(url: str, names: Iterator[str], until: float) -> list[float]:
-    """Trigger probe jobs one at a time until `until`; trigger → start delays in seconds."""
+def free_since(database: Database, started: datetime) -> datetime | None:
+    """When the daemon finished the run before the one that started at `started`."""
+    query = select(func.max(runs.c.finished_at)).where(runs.c.finished_at <= started)
+    with database.engine.connect() as connection:
+        return connection.execute(query).scalar()  # type: ignore[no-any-return]
+
+
+def probe(
+    url: str, names: Iterator[str], until: float, own: list[float] | None = None
+) -> list[float]:
+    """Trigger probe jobs one at a time until `until`; trigger → start delays in seconds.
+    `own` gets the daemon's own delays (the wait for runs queued before the probe left out)."""
     database = Database.open(url)
     service = JobService(database, Registry(), SystemClock(), "UTC")
     delays = []
@@ -250,7 +265,12 @@ def probe(url: str, names: Iterator[str], until: float) -> list[float]:
             # The Job itself (b5df13f), or a result that holds it as `.job` (queued runs).
             asked = getattr(outcome, "job", outcome).next_due_at
             assert asked is not None
-            delays.append((started_at(database, name, asked) - asked).total_seconds())
+            started = started_at(database, name, asked)
+            delays.append((started - asked).total_seconds())
+            if own is not None:
+                free = free_since(database, started)
+                ready = asked if free is None else max(asked, free)
+                own.append((started - ready).total_seconds())
     finally:
         database.dispose()
     return delays
@@ -283,15 +303,16 @@ def under_load(
     """Run the load with probes beside it (in a thread); the phase without its quiet probes."""
     before, since = cpu_seconds(watched), SystemClock().now()
     loaded: list[float] = []
+    own: list[float] = []
     until = time.monotonic() + client.seconds
-    prober = threading.Thread(target=lambda: loaded.extend(probe(url, names, until)))
+    prober = threading.Thread(target=lambda: loaded.extend(probe(url, names, until, own)))
     prober.start()
     tally = asyncio.run(client.run())
     prober.join()
     after = cpu_seconds(watched)
     cpu = {name: (after[name] - before[name]) / client.seconds for name in after}
     runs_started = load_runs_since(url, since)
-    return Phase(tally, client.seconds - WARMUP_SECONDS, [], loaded, runs_started, cpu)
+    return Phase(tally, client.seconds - WARMUP_SECONDS, [], loaded, runs_started, cpu, own)
 
 
 def measure(url: str, folder: Path, args: argparse.Namespace) -> Phase:
@@ -383,6 +404,7 @@ def rows_of(phase: Phase) -> list[str]:
         "; ".join(failures(tally)) or "none",
         ms(phase.quiet),
         ms(phase.loaded),
+        ms(phase.loaded_own),
         f"{ratio(phase.loaded, phase.quiet, 0.5)} / {ratio(phase.loaded, phase.quiet, 0.99)}",
         f"{phase.load_runs:,} ({phase.load_runs / (seconds + WARMUP_SECONDS):.0f}/s)",
         " / ".join(f"{phase.cpu[name]:.2f}" for name in ("serve", "daemon", "client", "machine")),
@@ -399,6 +421,7 @@ ROW_LABELS = (
     ("non-2xx responses, transport errors", "none (5xx: failure)"),
     ("probe trigger → start, quiet: p50 / p99 / max", "p99 ≤ 50 ms"),
     ("probe trigger → start, under load: p50 / p99 / max", "p99 ≤ 50 ms"),
+    ("the same, the daemon's own delay (its queue wait left out)", ""),
     ("under load ÷ quiet, p50 / p99", ""),
     ("runs of the load's jobs during the load", ""),
     ("CPU cores used under load: serve / daemon+jobs / client / machine", "(2 cores in all)"),
@@ -418,8 +441,10 @@ def report(results: dict[str, Phase]) -> int:
         total = sum(len(v) for v in phase.tally.latencies.values())
         fast = total / phase.seconds >= 500
         prompt = bool(phase.loaded) and percentile(phase.loaded, 0.99) <= 0.050
+        own = bool(phase.loaded_own) and percentile(phase.loaded_own, 0.99) <= 0.050
         print(f"\n{backend}: ≥ 500 req/s {'met' if fast else 'MISSED'}; "
-              f"start p99 ≤ 50 ms under load {'met' if prompt else 'MISSED'}")  # fmt: skip
+              f"start p99 ≤ 50 ms under load {'met' if prompt else 'MISSED'} "
+              f"(the daemon's own delay: {'met' if own else 'MISSED'})")  # fmt: skip
         bad = fatal(phase.tally)
         if bad:
             print(f"!!! {backend}: BENCHMARK FAILED, 5xx or transport errors: {bad}")
