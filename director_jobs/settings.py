@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,10 @@ DB_FILE_NAME = "jobs.db"
 # The config file's channel tables (director_jobs/notify/config.py reads them, and is
 # imported only when one is there: every command reads the config file).
 NOTIFY_KEYS = ("webhook", "mail", "icinga", "notify")
+# The web page's table: `[web.users]` maps users a trusted proxy names to roles.
+WEB_KEY = "web"
+# The roles of tokens and web users; each may do what the ones before it may, and more.
+ROLES = ("viewer", "operator", "admin")
 FILE_KEYS = {"database_url": str, "timezone": str, "log_level": str, "containment": str}
 # How runners hold a job's processes: "auto" (a cgroup per job where the runner may make
 # one, else process groups) or "process-group" (never cgroups).
@@ -37,6 +41,7 @@ class Settings:
     log_level: str | None = None
     containment: str = "auto"
     notify: NotifyConfig | None = None  # webhooks, mail, Icinga; None: no channel tables
+    web_users: dict[str, str] = field(default_factory=dict)  # proxy user -> role
 
     def describe(self) -> dict[str, str]:
         """The effective configuration with secrets masked, for the start-up log."""
@@ -80,10 +85,10 @@ def read_config_file(path: Path | None, explicit: bool) -> dict[str, Any]:
 def _check_keys(data: dict[str, Any], path: Path) -> None:
     """Refuse unknown top-level keys and non-string values (channel tables: parse_notify)."""
     for key, value in data.items():
-        if key in NOTIFY_KEYS:
+        if key in NOTIFY_KEYS or key == WEB_KEY:
             continue
         if key not in FILE_KEYS:
-            known = ", ".join((*FILE_KEYS, *NOTIFY_KEYS))
+            known = ", ".join((*FILE_KEYS, *NOTIFY_KEYS, WEB_KEY))
             raise ConfigError(f"config: unknown key {key!r} in {str(path)!r}; known keys: {known}")
         if not isinstance(value, FILE_KEYS[key]):
             raise ConfigError(f"config: key {key!r} in {str(path)!r} must be a string")
@@ -196,7 +201,29 @@ def load_settings(
         log_level=level,
         containment=contain,
         notify=_channels(values, path),
+        web_users=_web_users(values.get(WEB_KEY), path),
     )
+
+
+def _web_users(table: Any, path: Path | None) -> dict[str, str]:
+    """`[web.users]` of the config file: user name -> role, each checked."""
+    if table is None:
+        return {}
+    where = str(path)
+    if not isinstance(table, dict) or set(table) - {"users"}:
+        raise ConfigError(f"config: [web] in {where!r} may only hold a 'users' table")
+    users = table.get("users", {})
+    if not isinstance(users, dict):
+        raise ConfigError(f"config: web.users in {where!r} must be a table of user = role")
+    for user, role in users.items():
+        if not user.strip() or len(user) > 255 or any(c.isspace() for c in user):
+            raise ConfigError(f"config: web.users in {where!r}: {user!r} is not a user name")
+        if role not in ROLES:
+            raise ConfigError(
+                f"config: web.users.{user} in {where!r}: {role!r} is not a role; "
+                "expected viewer, operator or admin"
+            )
+    return dict(users)
 
 
 def _channels(values: dict[str, Any], path: Path | None) -> NotifyConfig | None:

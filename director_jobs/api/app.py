@@ -1,4 +1,4 @@
-"""The ASGI application of `director serve`: routers under /api/v1, /metrics, errors, guards."""
+"""The API of `director serve`: routers under /api/v1, /metrics, errors, guards."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ PREFIX = "/api/v1"
 
 def create_app(context: ApiContext) -> ASGIApp:
     """The whole API over `context`'s database, wrapped in the request guards."""
+    return guards.install(build_api(context))
+
+
+def build_api(context: ApiContext) -> FastAPI:
+    """The API's application without the guards (the web page adds its routes to it)."""
     app = FastAPI(
         title="director-jobs",
         version=__version__,
@@ -40,4 +45,4 @@ def create_app(context: ApiContext) -> ASGIApp:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(metrics.router)  # at the root, where Prometheus looks by default
-    return guards.install(app)
+    return app

@@ -30,9 +30,9 @@ class ApiContext:
     throttle: FailureThrottle = field(default_factory=FailureThrottle)
     followers: FollowerSlots = field(default_factory=FollowerSlots)  # open log streams
 
-    def periods(self) -> PeriodService:
-        """Time periods, read fresh for this request."""
-        return PeriodService(self.database, self.clock, self.settings.timezone)
+    def periods(self, actor: str = "api:anonymous") -> PeriodService:
+        """Time periods, read fresh for this request; changes logged as made by `actor`."""
+        return PeriodService(self.database, self.clock, self.settings.timezone, actor=actor)
 
     def jobs(self, actor: str = "api:anonymous") -> JobService:
         """Job definitions, views and triggers; changes logged as made by `actor`."""

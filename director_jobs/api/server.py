@@ -6,9 +6,8 @@ import socket
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
-from director_jobs.api.app import create_app
-from director_jobs.api.context import ApiContext
 from director_jobs.systemd import Notifier
 
 
@@ -31,10 +30,10 @@ class NotifyingServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def serve(context: ApiContext, host: str, port: int, root_path: str, tls: dict[str, Any]) -> bool:
-    """Serve until SIGTERM/SIGINT; False when it could not start listening."""
+def serve(app: ASGIApp, host: str, port: int, root_path: str, tls: dict[str, Any]) -> bool:
+    """Serve `app` until SIGTERM/SIGINT; False when it could not start listening."""
     config = uvicorn.Config(
-        create_app(context),
+        app,
         host=host,
         port=port,
         root_path=root_path,

@@ -1,8 +1,9 @@
-"""`director serve`: the HTTP API (and later the web page) in a process of its own."""
+"""`director serve`: the HTTP API and the web page in a process of its own."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ pass_app = click.make_pass_decorator(App, ensure=True)
 log = logging.getLogger("director_jobs.api")
 
 DEFAULT_LISTEN = "127.0.0.1:8470"
+# What an HTTP header's name may be (RFC 9110 token, as proxies send user headers).
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -80,19 +83,40 @@ def _root_path(text: str) -> str:
 @click.option(
     "--root-path", default="", metavar="/PREFIX", help="The path prefix a reverse proxy adds."
 )
+@click.option(
+    "--trusted-proxy-header",
+    metavar="NAME",
+    help="Take the web user from this header of an authenticating proxy (e.g. X-Remote-User); "
+    "roles from [web.users] of the config file. Off by default.",
+)
 @pass_app
-def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root_path: str) -> None:
-    """Serve the HTTP API under /api/v1 (docs at /api/v1/docs) on the jobs' database.
+def serve(
+    app: App,
+    listen: str,
+    tls_cert: str | None,
+    tls_key: str | None,
+    root_path: str,
+    trusted_proxy_header: str | None,
+) -> None:
+    """Serve the web page at / and the HTTP API under /api/v1 (docs at /api/v1/docs),
+    with Prometheus metrics at /metrics, on the jobs' database.
 
     It runs beside the runner (`director jobs run --forever`), not instead of it. Make
-    tokens with `director tokens add`.
+    tokens with `director tokens add`; log in to the page with one.
 
     \b
     Examples:
       director serve
       director serve --listen 0.0.0.0:8470 --tls-cert api.pem --tls-key api.key
+      director serve --trusted-proxy-header X-Remote-User   # behind Apache or nginx
     """
     where = parse_listen(listen)
+    if trusted_proxy_header is not None and not _HEADER_NAME.fullmatch(trusted_proxy_header):
+        raise InvalidInput(
+            "trusted_proxy_header",
+            trusted_proxy_header,
+            "expected a header name such as X-Remote-User",
+        )
     tls = _tls_files(tls_cert, tls_key)
     prefix = _root_path(root_path)
     app.raise_log_level("info", asked=False)
@@ -101,6 +125,8 @@ def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root
     from director_jobs.api.context import ApiContext  # the web stack: this command only
     from director_jobs.api.server import serve as run_server
     from director_jobs.api.threads import REQUEST_THREADS
+    from director_jobs.web.access import WebOptions
+    from director_jobs.web.app import create_site
 
     # One pooled connection per request thread: with fewer, busy moments open and
     # close SQLite connections (and their PRAGMAs) for every request beyond the pool.
@@ -108,7 +134,15 @@ def serve(app: App, listen: str, tls_cert: str | None, tls_key: str | None, root
     checked.dispose()
 
     scheme = "https" if tls else "http"
-    log.info("serving the API on %s://%s:%d%s/api/v1", scheme, where.url_host, where.port, prefix)
+    log.info(
+        "serving the page and the API on %s://%s:%d%s/", scheme, where.url_host, where.port, prefix
+    )
+    if trusted_proxy_header:
+        log.warning(
+            "trusting the %s header for web users: reach this server through the proxy only",
+            trusted_proxy_header,
+        )
     context = ApiContext(app.settings, database, app.clock)
-    if not run_server(context, where.host, where.port, prefix, tls):
+    options = WebOptions(trusted_proxy_header, app.settings.web_users, secure_cookies=bool(tls))
+    if not run_server(create_site(context, options), where.host, where.port, prefix, tls):
         raise ConfigError(f"listen: cannot listen on {listen!r} (see the error above)")

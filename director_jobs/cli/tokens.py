@@ -12,7 +12,8 @@ from director_jobs.cli.root import root
 from director_jobs.db.tokens_repo import TokenRecord
 from director_jobs.services.activity import unix_actor
 from director_jobs.services.shapes import iso
-from director_jobs.services.tokens import ROLES, TokenService
+from director_jobs.services.tokens import TokenService
+from director_jobs.settings import ROLES
 
 pass_app = click.make_pass_decorator(App, ensure=True)
 

@@ -16,6 +16,7 @@ from director_jobs.db.notifications_repo import NotificationRepository
 from director_jobs.db.periods_repo import PeriodRepository
 from director_jobs.db.runners_repo import RunnerRepository
 from director_jobs.db.runs_repo import RunRepository
+from director_jobs.db.sessions_repo import SessionRepository
 from director_jobs.db.tokens_repo import TokenRepository
 from director_jobs.errors import ConfigError, DatabaseUnavailable
 
@@ -33,6 +34,7 @@ class Database:
         self.periods = PeriodRepository(self.engine)
         self.runners = RunnerRepository(self.engine)
         self.tokens = TokenRepository(self.engine)
+        self.sessions = SessionRepository(self.engine)
         self.activity = ActivityRepository(self.engine)
         self.notifications = NotificationRepository(self.engine)
 

@@ -290,6 +290,23 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
 )
 
+# Sessions of the web page: the cookie's secret is kept as a SHA-256 only, like a token's.
+# A session from a login belongs to a token (revoking it ends the session); one from a
+# trusted proxy's header has no token and names the proxy's user and role instead.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("secret_sha256", String(64), nullable=False, unique=True),  # of the cookie
+    Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=True),
+    Column("user_name", String(255), nullable=False),  # the token's name or the proxy's user
+    Column("role", String(16), nullable=False),  # a proxy user's; a token's is read live
+    Column("csrf", String(64), nullable=False),  # sent back with every form and POST
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),  # the idle expiry counts from here
+    Column("expires_at", UTCDateTime, nullable=False),  # the latest end, however active
+)
+
 # Who changed what, when: every change to definitions and tokens, every manual trigger and
 # stop, from the CLI, `apply` or the API. Definitions are stored with secrets masked.
 activity = Table(

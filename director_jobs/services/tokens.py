@@ -19,10 +19,9 @@ from director_jobs.db.database import Database
 from director_jobs.db.tokens_repo import TokenRecord
 from director_jobs.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from director_jobs.services.activity import ActivityLog
+from director_jobs.settings import ROLES
 from director_jobs.validation import parse_duration, validate_name
 
-# Each role may do what the ones before it may, and more.
-ROLES = ("viewer", "operator", "admin")
 TOKEN_PREFIX = "djt_"
 _SECRET_BYTES = 32
 # What a presented token may look like at all (longer or odd text is refused unread).
@@ -109,6 +108,11 @@ class TokenService:
 
     def authenticate(self, secret: str | None) -> Caller:
         """The caller that `secret` belongs to; Unauthorized (saying why) when none."""
+        record = self.live_record(secret)
+        return Caller(record.name, record.role)
+
+    def live_record(self, secret: str | None) -> TokenRecord:
+        """The live token that `secret` belongs to; Unauthorized (saying why) when none."""
         presented = digest(check_shape(secret))
         record = self.database.tokens.by_digest(presented)
         # The lookup found it by digest; compare once more in constant time all the same.
@@ -121,4 +125,4 @@ class TokenService:
             raise Unauthorized(f"token {record.name!r} has expired")
         if record.last_used_at is None or now - record.last_used_at >= _USE_NOTE_INTERVAL:
             self.database.tokens.note_use(record.id, now)
-        return Caller(record.name, record.role)
+        return record

@@ -1,0 +1,1 @@
+"""The operator web page of `director serve`: server-rendered HTML over the services."""
