@@ -13,6 +13,8 @@ if [ "${1:-}" = "--test" ]; then
     # The tests start their own PostgreSQL server (as the postgres user).
     # icinga2: validation and REST API tests (kept out of /etc by the tests themselves).
     packages+=(postgresql-15 postgresql-contrib tzdata procps util-linux icinga2 systemd man-db openssl)
+    # The web page's tests drive Debian's Chromium through its chromedriver (Selenium).
+    packages+=(chromium chromium-driver)
 fi
 missing=()
 for p in "${packages[@]}"; do

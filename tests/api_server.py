@@ -19,8 +19,11 @@ START_SECONDS = 90
 class ApiServer:
     """`director serve` as a child process; `url` is its base, its stderr goes to a file."""
 
-    def __init__(self, database_url: str, log: Path, *extra: str) -> None:
+    def __init__(
+        self, database_url: str, log: Path, *extra: str, config: Path | None = None
+    ) -> None:
         self.database_url = database_url
+        self.config = config  # a config file for the server (none: the machine's is ignored)
         self.log_path = log
         self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
@@ -38,6 +41,8 @@ class ApiServer:
             self.port = free_port()
             env = {**os.environ, "DIRECTOR_JOBS_DATABASE_URL": self.database_url, "TZ": "UTC"}
             env.pop("DIRECTOR_JOBS_CONFIG", None)
+            if self.config is not None:
+                env["DIRECTOR_JOBS_CONFIG"] = str(self.config)
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     [*DIRECTOR, "serve", "--listen", f"127.0.0.1:{self.port}", *self.extra],

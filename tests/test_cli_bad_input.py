@@ -1010,6 +1010,6 @@ def test_config_error_as_a_real_process(sqlite_url: str, tmp_path: Path) -> None
         err(
             f"config: unknown key 'nonsense' in '{path}'; "
             "known keys: database_url, timezone, log_level, containment, "
-            "webhook, mail, icinga, notify"
+            "webhook, mail, icinga, notify, web"
         )
     ]

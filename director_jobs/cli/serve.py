@@ -108,7 +108,7 @@ def serve(
     Examples:
       director serve
       director serve --listen 0.0.0.0:8470 --tls-cert api.pem --tls-key api.key
-      director serve --trusted-proxy-header X-Remote-User   # behind Apache or nginx
+      director serve --trusted-proxy-header X-Remote-User
     """
     where = parse_listen(listen)
     if trusted_proxy_header is not None and not _HEADER_NAME.fullmatch(trusted_proxy_header):

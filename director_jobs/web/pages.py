@@ -148,9 +148,8 @@ async def _answer(
         return await in_thread(run)
     except LoginNeeded:
         if wants_html(request):
-            target = quote(
-                request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            )
+            path = request.url.path.removeprefix(base) or "/"  # uvicorn puts the prefix in
+            target = quote(path + (f"?{request.url.query}" if request.url.query else ""))
             return RedirectResponse(f"{base}/login?next={target}", status_code=303)
         return error_page(request, Unauthorized("no session or token: log in or send a token"))
     except DirectorJobsError as error:
