@@ -39,6 +39,7 @@ def unmasked(new: Any, old: Any) -> Any:
 
 
 def _number(text: str, field: str, kind: type[int] | type[float]) -> Any:
+    """A whole number or a number typed into `field`."""
     try:
         return kind(text.strip())
     except ValueError:
@@ -47,7 +48,8 @@ def _number(text: str, field: str, kind: type[int] | type[float]) -> Any:
 
 
 def _optional(text: str | None) -> str | None:
-    return text.strip() or None if text is not None else None
+    """A field's text without spaces, or None when it is empty or was not sent."""
+    return (text or "").strip() or None
 
 
 def job_spec(name: str, form: dict[str, str], stored: JobSpec | None = None) -> JobSpec:

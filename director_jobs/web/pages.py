@@ -131,7 +131,7 @@ async def _answer(
     if wait is not None:
         return error_page(request, Throttled(wait))
     base = request.scope.get("root_path", "")
-    headers = {k: v for k, v in request.headers.items()}
+    headers = dict(request.headers)
     cookie = request.cookies.get(COOKIE)
 
     def run() -> Response:
