@@ -5,31 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import run_director
+from example import EXAMPLES, PIPELINE, filled_in
 from icinga import require_icinga2
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-QUICKSTART = EXAMPLES.parent / "scripts" / "quickstart.sh"
-PIPELINE = ["import-cmdb", "sync-hosts", "deploy-config"]
 # hosts.csv holds 50 hosts, 6 of them in environment "test", which the sync rule filters out.
 CSV_HOSTS, TEST_HOSTS = 50, 6
-
-
-def filled_in(data: Path) -> Path:
-    """examples/jobs.toml filled in by the quickstart's own `sed` line, writing into `data`."""
-    script = QUICKSTART.read_text(encoding="utf-8")
-    sed_line = next(line for line in script.splitlines() if line.startswith("sed "))
-    subprocess.run(
-        ["bash", "-c", f'data="$1"; {sed_line}', "fill-in", str(data)],
-        cwd=EXAMPLES.parent,
-        check=True,
-    )
-    return data / "jobs.toml"
 
 
 def history(url: str) -> list[dict[str, Any]]:
