@@ -294,7 +294,8 @@ def test_the_run_page_follows_the_output_live(browser: WebDriver, site: Site) ->
     command, *printed = text.splitlines()
     assert command.startswith("INFO: running /bin/sh -c")  # the runner's line first
     assert printed == ["first line", "<i>second</i> line", "last line"]
-    assert "Exit code\n0" in browser.find_element(By.CLASS_NAME, "facts").text
+    facts = browser.find_element(By.CLASS_NAME, "facts").text
+    assert "Exit code\n0" in facts and "Triggered by\napi:admin-user" in facts
 
 
 def test_stop_a_long_job_after_confirming(browser: WebDriver, site: Site) -> None:
@@ -318,7 +319,8 @@ def test_stop_a_long_job_after_confirming(browser: WebDriver, site: Site) -> Non
 
     until(browser, lambda: browser.find_element(By.ID, "run-status").text == "stopped",
           "the page to show the stop")  # fmt: skip
-    assert "Stopped by\nweb:operator-user" in browser.find_element(By.CLASS_NAME, "facts").text
+    facts = browser.find_element(By.CLASS_NAME, "facts").text
+    assert "Triggered by\nweb:operator-user" in facts and "Stopped by\nweb:operator-user" in facts
 
 
 def test_a_bad_cron_field_is_shown_first_then_the_job_is_created(
@@ -386,3 +388,9 @@ def test_on_a_phone_the_dashboard_is_one_column(browser: WebDriver, site: Site) 
     cells = row(browser, "import-cmdb").find_elements(By.TAG_NAME, "td")
     lefts = {cell.location["x"] for cell in cells}
     assert len(lefts) == 1, "the row's cells are not stacked"
+
+
+def test_the_runners_page_shows_the_daemon_alive(browser: WebDriver, site: Site) -> None:
+    log_in(browser, site, "viewer", "/runners")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert any("forever" in text and "alive" in text for text in rows), rows

@@ -371,9 +371,22 @@ def test_the_activity_page_names_the_web_user_and_filters(site: Site) -> None:
     assert "created timeperiod office" in periods and "disabled job" not in periods
 
 
-def test_the_runners_page_says_when_none_has_registered(site: Site) -> None:
+def test_the_runners_page_lists_the_one_shot_runs_as_stopped(site: Site) -> None:
     text = text_of(site.client("viewer").get("/runners").text)
-    assert "No runner has registered yet" in text or "alive" in text or "stopped" in text
+    assert "one-shot" in text and "stopped" in text  # the `jobs run` of define()
+    assert "alive" not in text and "No runner has registered yet" not in text
+
+
+def test_the_runners_page_says_when_none_has_registered(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    server = ApiServer(url, tmp_path / "serve.log").start()
+    try:
+        browser = PageClient(server.url)
+        assert browser.login(make_token(url, "v", "viewer")).status_code == 303
+        text = text_of(browser.get("/runners").text)
+        assert "No runner has registered yet: start director jobs run --forever" in text
+    finally:
+        server.stop()
 
 
 # -- changes -------------------------------------------------------------------------------
@@ -389,8 +402,12 @@ def test_a_trigger_from_the_page_queues_a_run_and_shows_it(site: Site) -> None:
     assert "pending" in text_of(page.text) and "manual" in text_of(page.text)
     activity = site.api("/activity?limit=5")["activity"]
     assert any(e["actor"] == "web:operator" and e["action"] == "triggered" for e in activity)
+    assert "Triggered by web:operator" in text_of(page.text)
+    # No runner runs here: the queued run is cancelled at once.
     stopped = operator.post(f"/runs/{run_id}/stop")
-    assert stopped.status_code in (303, 409)  # a pending run ends stopped; no runner here
+    assert stopped.status_code == 303
+    text = text_of(operator.get(f"/runs/{run_id}").text)
+    assert "stopped" in text and "Stopped by web:operator" in text
 
 
 def test_trigger_parameters_are_checked_like_the_cli_checks_them(site: Site) -> None:
@@ -522,6 +539,18 @@ def test_unknown_things_are_404_pages(site: Site) -> None:
     assert viewer.get("/jobs/bad%20name").status_code == 422
 
 
+def test_a_path_that_is_no_page_is_a_404_page_for_browsers_and_json_for_scripts(
+    site: Site,
+) -> None:
+    page = site.client("viewer").get("/no/such/page")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert "no page at '/no/such/page'" in text_of(page.text)
+    script = httpx.get(f"{site.server.url}/no/such/page", timeout=60)
+    assert script.status_code == 404 and script.json()["error"]["field"] == "path"
+    api = httpx.get(f"{site.server.url}/api/v1/nothing", headers=HTML, timeout=60)
+    assert api.status_code == 404 and api.json()["error"]["code"] == "NOT_FOUND"
+
+
 # -- a trusted proxy, a prefix, bad options --------------------------------------------------
 
 
@@ -622,6 +651,7 @@ def test_sessions_expire_when_idle_and_after_their_lifetime(tmp_path: Path) -> N
 
 
 def test_static_files_come_from_the_package(site: Site) -> None:
-    for name, kind in (("app.css", "text/css"), ("app.js", "javascript")):
+    for name, kind in (("app.css", "text/css"), ("app.js", "javascript"),
+                       ("favicon.svg", "image/svg+xml")):  # fmt: skip
         response = httpx.get(f"{site.server.url}/static/{name}", timeout=60)
         assert response.status_code == 200 and kind in response.headers["content-type"]

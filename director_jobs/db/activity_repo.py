@@ -67,6 +67,18 @@ class ActivityRepository:
         with connected(self.engine, None) as on:
             return [ActivityEntry(**row._mapping) for row in on.execute(query)]
 
+    def triggers_of(self, job_name: str, since: datetime, until: datetime) -> list[ActivityEntry]:
+        """The `triggered` entries of a job between two instants, oldest first."""
+        query = (
+            select(activity)
+            .where(activity.c.at >= since, activity.c.at <= until)  # the index on `at`
+            .where(activity.c.kind == "job", activity.c.name == job_name)
+            .where(activity.c.action == "triggered")
+            .order_by(activity.c.id)
+        )
+        with connected(self.engine, None) as on:
+            return [ActivityEntry(**row._mapping) for row in on.execute(query)]
+
     def purge(self, connection: Connection, cutoff: datetime) -> int:
         """Delete entries older than `cutoff`; return how many."""
         return connection.execute(delete(activity).where(activity.c.at < cutoff)).rowcount

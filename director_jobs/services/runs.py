@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from director_jobs.clock import Clock
 from director_jobs.db.database import Database
 from director_jobs.db.notifications_repo import Delivery
 from director_jobs.errors import NotFound, NotRunning
-from director_jobs.model import Run, RunStatus
+from director_jobs.model import Run, RunStatus, Trigger
 from director_jobs.output import stored_lines
 from director_jobs.schedule import due_by_schedule, schedule_of
 from director_jobs.services.activity import ActivityLog
@@ -21,6 +21,10 @@ MAX_PAGE = 1000
 # How often a follower of a running job's output reads it again: the runner saves it at
 # most every 0.5 s (cluster/live_output.py), so a line shows within about 0.75 s.
 FOLLOW_POLL_SECONDS = 0.25
+
+# A trigger's activity entry is written in the transaction that queues its run, so it lies
+# between the run's due time and its start; the margin only absorbs clock rounding.
+TRIGGER_ENTRY_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,20 @@ class RunService:
         if run is None:
             raise NotFound(f"run: no run with id {run_id}")
         return run
+
+    def triggered_by(self, run: Run) -> list[str]:
+        """Who asked for a manual run (several when later triggers joined it), from the
+        activity log; empty for other runs and for `jobs run NAME`, which logs none."""
+        if run.trigger is not Trigger.MANUAL or run.scheduled_for is None:
+            return []
+        until = (run.started_at or self.clock.now()) + TRIGGER_ENTRY_MARGIN
+        entries = self.database.activity.triggers_of(
+            run.job_name, run.scheduled_for - TRIGGER_ENTRY_MARGIN, until
+        )
+        actors = [
+            e.actor for e in entries if isinstance(e.after, dict) and e.after.get("run") == run.id
+        ]
+        return list(dict.fromkeys(actors))  # each once, first asker first
 
     def notifications(self, run_id: int) -> list[Delivery]:
         """How the notifications about a run went, oldest first."""

@@ -16,8 +16,11 @@ from director_jobs.web import words
 # The run chart's drawing area, in SVG units (the SVG scales to the page's width).
 CHART_WIDTH = 1000
 CHART_HEIGHT = 120
-# A bar never gets thinner than this, nor shorter: a 0.01 s run stays visible.
+# A bar never gets shorter than this: a 0.01 s run stays visible.
 MIN_BAR_HEIGHT = 2
+# Room for this many runs, whatever the count: a bar is always as wide, and a young job's
+# few runs sit at the right (newest) end instead of filling the chart.
+CHART_SLOTS = 100
 # The week strip: a label column, then 24 hours; one row per day.
 STRIP_LABEL = 90
 STRIP_HOURS_WIDTH = 960  # 40 units an hour
@@ -54,7 +57,8 @@ def run_chart(runs: list[Run]) -> RunChart:
     """Duration per run, the newest `runs` given newest first (as the history reads)."""
     ended = [run for run in reversed(runs) if run.duration is not None]
     top = max((run.duration or 0.0 for run in ended), default=0.0) or 1.0
-    slot = CHART_WIDTH / max(len(ended), 1)
+    slot = CHART_WIDTH / max(len(ended), CHART_SLOTS)
+    first = CHART_WIDTH - slot * len(ended)  # x of the oldest bar
     width = max(slot * 0.8, 1.0)
     bars = []
     for index, run in enumerate(ended):
@@ -64,7 +68,7 @@ def run_chart(runs: list[Run]) -> RunChart:
         title = f"#{run.id} {run.status.value}, {words.duration_words(seconds)}, {started} UTC"
         bars.append(
             Bar(
-                x=round(index * slot, 2),
+                x=round(first + index * slot, 2),
                 y=round(CHART_HEIGHT - height, 2),
                 width=round(width, 2),
                 height=round(height, 2),

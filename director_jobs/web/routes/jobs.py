@@ -13,12 +13,11 @@ from director_jobs.model import JobSpec
 from director_jobs.services.runs import RunQuery
 from director_jobs.services.shapes import masked_parameters
 from director_jobs.web import forms
-from director_jobs.web.charts import run_chart
+from director_jobs.web.charts import CHART_SLOTS, run_chart
 from director_jobs.web.pages import Page, act, show
 
 router = APIRouter(prefix="/jobs")
 
-CHART_RUNS = 100  # the chart shows this many of the newest runs
 HISTORY_PAGE = 20  # runs per page of the history table
 NEXT_STARTS = 5
 
@@ -29,7 +28,7 @@ def job_page(page: Page, name: str, cursor: str | None) -> Response:
     detail = jobs.detail(params.name(name))
     runs = page.api.runs()
     history = runs.page(RunQuery(job=name, limit=HISTORY_PAGE, cursor=cursor))
-    chart = run_chart(runs.history(name, CHART_RUNS, with_output=False))
+    chart = run_chart(runs.history(name, CHART_SLOTS, with_output=False))
     running = page.api.database.runs.running_of(name) if detail.view.running else None
     return page.html(
         "job.html",

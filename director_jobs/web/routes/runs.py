@@ -40,6 +40,7 @@ def run_page(page: Page, run_id: int) -> Response:
         live=run.status in (RunStatus.PENDING, RunStatus.RUNNING),
         parameters=masked_parameters(run.parameters) if run.parameters else None,
         notifications=runs.notifications(run_id),
+        triggered_by=runs.triggered_by(run),
     )
 
 
