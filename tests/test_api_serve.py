@@ -184,7 +184,7 @@ def test_one_shot_runs_never_load_the_web_stack(sqlite_url: str) -> None:
         "try:\n    runpy.run_module('director_jobs', run_name='__main__')\n"
         "except SystemExit as exit:\n"
         "    loaded = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'fastapi', 'starlette', 'uvicorn', 'pydantic', 'director_jobs'})\n"
+        "{'fastapi', 'starlette', 'uvicorn', 'pydantic', 'jinja2', 'director_jobs'})\n"
         "    print(loaded, exit.code, file=sys.stderr)\n"
     )
     result = subprocess.run(

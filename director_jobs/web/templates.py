@@ -32,16 +32,8 @@ def environment() -> Environment:
 
 def render(name: str, timezone: str, now: datetime | None, **values: Any) -> str:
     """The page `name` with `values`; times shown in `timezone`, ages counted from `now`."""
-    tz = zone(timezone)
-
-    def local(value: datetime | None, with_seconds: bool = False) -> str:
-        if value is None:
-            return "–"
-        shown = value.astimezone(tz)
-        return shown.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
-
-    def age(value: datetime | None) -> str:
-        return "–" if now is None else words.age_words(value, now)
-
+    instants = words.Instants(zone(timezone), now)
     template = environment().get_template(name)
-    return template.render(local=local, age=age, now=now, timezone=timezone, **values)
+    return template.render(
+        local=instants.local, age=instants.age, now=now, timezone=timezone, **values
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from director_jobs.model import Job, RunStatus
 
@@ -72,3 +73,23 @@ def _largest_unit(seconds: float) -> str:
         if seconds >= size:
             return f"{int(seconds // size)} {unit}"
     return f"{int(seconds)} s"
+
+
+@dataclass(frozen=True)
+class Instants:
+    """Instants as one page writes them: in the server's time zone, and as ages from `now`
+    (None: a page without a clock, such as the login form)."""
+
+    zone: tzinfo
+    now: datetime | None
+
+    def local(self, value: datetime | None, with_seconds: bool = False) -> str:
+        """`2026-12-04 19:09` (with `:31` when asked) in the zone; '–' for none."""
+        if value is None:
+            return "–"
+        shown = value.astimezone(self.zone)
+        return shown.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
+
+    def age(self, value: datetime | None) -> str:
+        """`3 min ago`, `in 2 h`; '–' without a clock or an instant."""
+        return "–" if self.now is None else age_words(value, self.now)

@@ -14,6 +14,8 @@ from director_jobs.errors import DirectorJobsError
 from director_jobs.model import Run
 from director_jobs.services.jobs import JobFilter, JobView
 from director_jobs.services.periods import PeriodService
+from director_jobs.validation import zone
+from director_jobs.web import words
 from director_jobs.web.pages import Page, show
 
 router = APIRouter()
@@ -21,13 +23,21 @@ router = APIRouter()
 
 @dataclass(frozen=True)
 class Row:
-    """One job's row: its view, its period's state, and its run in progress."""
+    """One job's row: its view, its period's state, its run in progress, and its texts
+    written once here (a thousand rows through template calls cost tens of ms)."""
 
     view: JobView
     period_open: bool | None  # None: no time period (or an undefined one)
     running: Run | None
     elapsed: float | None  # seconds the running run has taken so far
     progress: str  # the running run's last line of output
+    schedule: str  # in words
+    last_css: str  # the last run's status colour
+    last_age: str  # `3 min ago`
+    last_at: str  # when the last run ended, to the second
+    last_took: str  # its duration
+    next_at: str  # the next start in the server's zone ('' for none)
+    next_in: str  # `in 12 min`
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ def dashboard(page: Page, filters: Filters) -> dict[str, Any]:
     jobs = page.api.jobs()
     every = jobs.overview()
     now = page.api.clock.now()
+    instants = words.Instants(zone(page.api.settings.timezone), now)
     periods = jobs.periods
     open_now: dict[str, bool | None] = {}
     rows = []
@@ -82,7 +93,7 @@ def dashboard(page: Page, filters: Filters) -> dict[str, Any]:
         if running is not None and running.started_at is not None:
             elapsed = max(0.0, (now - running.started_at).total_seconds())
         state = open_now.get(name) if name else None
-        rows.append(Row(view, state, running, elapsed, _last_line(running)))
+        rows.append(_row(view, state, running, elapsed, instants))
     return {
         "rows": rows,
         "filters": filters,
@@ -93,6 +104,32 @@ def dashboard(page: Page, filters: Filters) -> dict[str, Any]:
         "tags": sorted({t for v in every for t in v.job.spec.tags}),
         "types": sorted({v.job.spec.type for v in every}),
     }
+
+
+def _row(
+    view: JobView,
+    period_open: bool | None,
+    running: Run | None,
+    elapsed: float | None,
+    instants: words.Instants,
+) -> Row:
+    """A job's row with its texts."""
+    last, next_start = view.last_run, view.next_start
+    ended = last.finished_at if last else None
+    return Row(
+        view,
+        period_open,
+        running,
+        elapsed,
+        _last_line(running),
+        schedule=words.schedule_words(view.job),
+        last_css=words.status_class(last.status) if last else "none",
+        last_age=instants.age(ended),
+        last_at=instants.local(ended, with_seconds=True),
+        last_took=words.duration_words(last.duration) if last else "",
+        next_at=instants.local(next_start) if next_start else "",
+        next_in=instants.age(next_start) if next_start else "",
+    )
 
 
 def _is_open(periods: PeriodService | None, name: str, now: datetime) -> bool | None:
