@@ -124,6 +124,13 @@ def _attach_notifications(app: App, runner: Any, *, forever: bool) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--forever", is_flag=True, help="Keep running: start jobs as they become due.")
 @click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Run every enabled job with this tag now, in definition order (repeatable: any).",
+)
+@click.option(
     "--yes", "assume_yes", is_flag=True, help="Do not ask before running a job that asks."
 )
 @click.option(
@@ -180,6 +187,7 @@ def run(
     app: App,
     names: tuple[str, ...],
     forever: bool,
+    tags: tuple[str, ...],
     assume_yes: bool,
     force: bool,
     confirm_timeout: float,
@@ -194,15 +202,20 @@ def run(
     \b
     Examples:
       director jobs run
-      director jobs run sync-hosts --force
+      director jobs run --tag backup
       director jobs run --forever --verbose
     """
     app.start_logging()
     log.debug("settings: %s", app.settings.describe())
-    if names and forever:
-        raise click.UsageError("give job names or --forever, not both")
-    if force and not names:
-        raise click.UsageError("--force needs job names: it is for one manual run")
+    if sum(map(bool, (names, forever, tags))) > 1:
+        raise click.UsageError("give job names, --tag or --forever, not two of them")
+    if force and not (names or tags):
+        raise click.UsageError("--force needs job names or --tag: it is for one manual run")
+    if tags:
+        names = tuple(job.name for job in _service(app).tagged(tags))
+        if not names:
+            click.echo(f"director: no enabled job has the tag {', '.join(tags)}", err=True)
+            return
     if forever:
         options = _daemon_options(
             stop_timeout, max_memory_growth, max_memory, max_lifetime, look_every
@@ -603,7 +616,14 @@ def disable(app: App, name: str) -> None:
 
 
 @jobs.command("trigger")
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Trigger every enabled job with this tag, in definition order (repeatable: any).",
+)
 @click.option(
     "--parameters",
     "parameters_json",
@@ -611,7 +631,7 @@ def disable(app: App, name: str) -> None:
     help="Parameters for this run only, merged over the job's (null: the type's default).",
 )
 @pass_app
-def trigger(app: App, name: str, parameters_json: str | None) -> None:
+def trigger(app: App, name: str | None, tags: tuple[str, ...], parameters_json: str | None) -> None:
     """Queue a run now, for the daemon (or the next `jobs run`) to start.
 
     While the job runs, the queued run starts after the current one. Triggers before
@@ -621,28 +641,51 @@ def trigger(app: App, name: str, parameters_json: str | None) -> None:
     Examples:
       director jobs trigger deploy-config
       director jobs trigger cleanup --parameters '{"older_than": "7d"}'
+      director jobs trigger --tag backup
     """
+    if (name is None) == (not tags):
+        raise click.UsageError("give a job name or --tag, one of the two")
+    parameters = None if parameters_json is None else parse_parameters_json(parameters_json)
+    service = _service(app)
+    names = [name] if name is not None else [job.name for job in service.tagged(tags)]
+    if not names:
+        click.echo(f"director: no enabled job has the tag {', '.join(tags)}", err=True)
+        return
+    done = []
+    for each in names:
+        queued = service.trigger(each, queue=True, parameters=parameters)
+        run = f"run {queued.run.id} of {each}"
+        done.append(
+            f"{run} was queued already, this trigger joins it" if queued.joined else f"queued {run}"
+        )
+    now = f"director jobs run {name}" if name else "director jobs run " + _tag_options(tags)
+    for line in done[:-1]:
+        click.echo(line)
+    click.echo(f"{done[-1]}; {_who_starts(app, 'it' if len(done) == 1 else 'them', now)}")
+
+
+def _tag_options(tags: tuple[str, ...]) -> str:
+    """`--tag a --tag b`, as the user gave them."""
+    return " ".join(f"--tag {tag}" for tag in tags)
+
+
+def _who_starts(app: App, what: str, run_now: str) -> str:
+    """Which runner starts queued runs: a live --forever one, or the next one-shot run."""
     from director_jobs.services.status import StatusService
 
-    parameters = None if parameters_json is None else parse_parameters_json(parameters_json)
-    queued = _service(app).trigger(name, queue=True, parameters=parameters)
-    run = f"run {queued.run.id} of {name}"
-    done = f"{run} was queued already, this trigger joins it" if queued.joined else f"queued {run}"
     forever = [
         r for r in StatusService(app.database, app.clock).live_runners() if r.mode == "forever"
     ]
     if forever:
         beat = (app.clock.now() - forever[0].heartbeat_at).total_seconds()
-        click.echo(
-            f"{done}; runner {forever[0].label} (--forever, heartbeat "
-            f"{beat:.0f} s ago) starts it within seconds"
+        return (
+            f"runner {forever[0].label} (--forever, heartbeat {beat:.0f} s ago) starts "
+            f"{what} within seconds"
         )
-    else:
-        click.echo(
-            f"{done}; no runner runs --forever, so the next "
-            f"`director jobs run` (cron or a timer) starts it; to run it now: "
-            f"director jobs run {name}"
-        )
+    return (
+        f"no runner runs --forever, so the next `director jobs run` (cron or a timer) starts "
+        f"{what}; to run {what} now: {run_now}"
+    )
 
 
 @jobs.command("stop")
@@ -697,17 +740,25 @@ def stop(app: App, name: str, wait_seconds: str) -> None:
 
 
 @jobs.command("list")
+@click.option(
+    "--tag", "tags", multiple=True, metavar="TAG", help="Only jobs with this tag (repeatable: any)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def list_(app: App, as_json: bool) -> None:
+def list_(app: App, tags: tuple[str, ...], as_json: bool) -> None:
     """List the jobs.
 
     \b
     Examples:
       director jobs list
+      director jobs list --tag backup
       director jobs list --json
     """
-    views = _service(app).overview()
+    service = _service(app)
+    views = service.overview()
+    if tags:
+        service.check_tags(tags, [view.job for view in views])
+        views = [view for view in views if set(tags) & set(view.job.spec.tags)]
     if as_json:
         print_json([overview_json(view) for view in views])
         return

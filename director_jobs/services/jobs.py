@@ -357,6 +357,23 @@ class JobService:
             effective = {"error": str(exc)}
         return JobDetail(view, effective, runs, notifications)
 
+    def tagged(self, tags: Sequence[str]) -> list[Job]:
+        """The enabled jobs that carry any of `tags`, in the order they were defined
+        (OpenSVC's `run --tags`); a tag no job carries is InvalidInput naming the known ones."""
+        every = sorted(self.database.jobs.all(), key=lambda job: job.id)
+        self.check_tags(tags, every)
+        wanted = set(tags)
+        return [job for job in every if not job.spec.disabled and wanted & set(job.spec.tags)]
+
+    def check_tags(self, tags: Sequence[str], jobs: Sequence[Job] | None = None) -> None:
+        """InvalidInput for the first of `tags` that no job (enabled or not) carries."""
+        every = self.database.jobs.all() if jobs is None else jobs
+        known = sorted({tag for job in every for tag in job.spec.tags})
+        for tag in tags:
+            if tag not in known:
+                listing = ", ".join(known) if known else "none yet"
+                raise InvalidInput("tag", tag, f"no job has this tag; the known tags: {listing}")
+
     def overview(self, where: JobFilter | None = None) -> list[JobView]:
         """Every job with its last run and next start, in one query however many jobs."""
         where = where or JobFilter()
