@@ -62,6 +62,10 @@ class JobSpec:
     description: str = ""
     confirm: bool = False
     memory_limit: float | None = None  # MiB of RSS for the job's whole process tree
+    # Preconditions checked just before each start; one that fails skips the start
+    # visibly (a `skipped` run with the reason). () and None: none.
+    requires_command: tuple[str, ...] = ()  # a program and its arguments that must exit 0
+    requires_path: str | None = None  # an absolute path that must exist
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from director_jobs.cluster.stop_requests import StopRequestWatch
 from director_jobs.db.database import Database
 from director_jobs.db.failures import first_line, is_outage
 from director_jobs.errors import DirectorJobsError, JobAlreadyRunning
+from director_jobs.execution import preconditions
 from director_jobs.execution.cgroups import JobCgroup, kill_cgroups
 from director_jobs.execution.child import execute_in_child
 from director_jobs.execution.containment import Containment
@@ -558,12 +559,18 @@ class Runner:
     def _attempt(
         self, job: Job, run_id: int, output: OutputTail, stop_watch: StopRequestWatch
     ) -> Outcome:
-        """Resolve the type, validate the stored parameters, run it; never raises."""
+        """Check the preconditions, resolve the type, validate the stored parameters, run
+        it; never raises."""
         logger = RunLogAdapter(
             logging.getLogger(f"director_jobs.job.{job.spec.type}"),
             job_extra(job.name, job.spec.type, run_id),
             output,
         )
+        if job.spec.requires_command or job.spec.requires_path is not None:
+            reason = preconditions.unmet(job.spec)
+            if reason is not None:
+                logger.info("start skipped: %s", reason)
+                return Outcome(RunStatus.SKIPPED, None, reason)
         try:
             job_type, params = self.registry.validated(job.spec.type, job.spec.parameters)
         except DirectorJobsError as exc:

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import select
+import shlex
 import sys
 import threading
 import time
@@ -467,6 +468,16 @@ def _definition_options(*, for_set: bool) -> Callable[[F], F]:
                 metavar="MIB",
                 help="Kill the job when its processes use more RSS than this (0 = no limit).",
             ),
+            click.option(
+                "--requires-command",
+                metavar="COMMAND",
+                help="Start only when this command exits 0 (split like a shell line; '' = none).",
+            ),
+            click.option(
+                "--requires-path",
+                metavar="PATH",
+                help="Start only when this absolute path exists ('' = none).",
+            ),
         ]
         if for_set:
             options.append(
@@ -516,7 +527,25 @@ def _changes(values: dict[str, Any]) -> dict[str, Any]:
         if limit < 0:
             raise InvalidInput("memory-limit", limit, "expected MiB > 0 (0 removes the limit)")
         changes["memory_limit"] = limit or None
+    return changes | _precondition_changes(values)
+
+
+def _precondition_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """--requires-command and --requires-path as changes ('' removes one)."""
+    changes: dict[str, Any] = {}
+    if values.get("requires_command") is not None:
+        changes["requires_command"] = _command_words(values["requires_command"])
+    if values.get("requires_path") is not None:
+        changes["requires_path"] = values["requires_path"] or None
     return changes
+
+
+def _command_words(text: str) -> tuple[str, ...]:
+    """A command line split as a shell would split it (no shell runs it)."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:  # an unclosed quote
+        raise InvalidInput("requires-command", text, str(exc)) from None
 
 
 def _schedule_changes(values: dict[str, Any]) -> dict[str, Any]:
@@ -831,6 +860,10 @@ def show(app: App, name: str, as_json: bool) -> None:
         ("confirm", "yes" if spec.confirm else "no"),
         ("memory limit", f"{spec.memory_limit:g} MiB" if spec.memory_limit else "-"),
     ]
+    if spec.requires_command:
+        rows.append(("requires", "`" + shlex.join(spec.requires_command) + "` to exit 0"))
+    if spec.requires_path is not None:
+        rows.append(("requires", f"{spec.requires_path} to exist"))
     for key, value in rows:
         click.echo(f"{key + ':':14} {value}")
     click.echo("parameters:")

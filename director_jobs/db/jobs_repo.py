@@ -49,12 +49,24 @@ def spec_columns(spec: JobSpec) -> dict[str, Any]:
         "description": spec.description,
         "confirm": spec.confirm,
         "memory_limit_mib": spec.memory_limit,
+        "requires": requires_json(spec),
     }
+
+
+def requires_json(spec: JobSpec) -> dict[str, Any] | None:
+    """The stored form of a job's preconditions (None when it has none)."""
+    requires: dict[str, Any] = {}
+    if spec.requires_command:
+        requires["command"] = list(spec.requires_command)
+    if spec.requires_path is not None:
+        requires["path"] = spec.requires_path
+    return requires or None
 
 
 def job_from_row(row: Row[Any]) -> Job:
     """Build a Job from a full `jobs` row."""
     m = row._mapping
+    requires = m["requires"] or {}
     spec = JobSpec(
         name=m["name"],
         type=m["type"],
@@ -71,6 +83,8 @@ def job_from_row(row: Row[Any]) -> Job:
         description=m["description"] or "",
         confirm=bool(m["confirm"]),
         memory_limit=m["memory_limit_mib"],
+        requires_command=tuple(requires.get("command", ())),
+        requires_path=requires.get("path"),
     )
     trigger = m["pending_trigger"]
     return Job(

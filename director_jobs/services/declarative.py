@@ -28,6 +28,8 @@ JOB_KEYS = (
     "tags",
     "confirm",
     "memory_limit",
+    "requires_command",
+    "requires_path",
 )
 TOP_LEVEL_KEYS = ("jobs", "timeperiods", "imports", "sync_rules")
 
@@ -104,7 +106,18 @@ def job_spec(name: str, table: Any) -> JobSpec:
         description=text("description") or "",
         confirm=flag("confirm"),
         memory_limit=_memory_limit(table.get("memory_limit"), f"{where}.memory_limit"),
+        requires_command=_words(table.get("requires_command", []), f"{where}.requires_command"),
+        requires_path=text("requires_path"),
     )
+
+
+def _words(value: Any, field: str) -> tuple[str, ...]:
+    """A program and its arguments, as a TOML list of strings."""
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        raise InvalidInput(
+            field, value, "expected a list of strings: the program and its arguments"
+        )
+    return tuple(value)
 
 
 def _memory_limit(value: Any, field: str) -> float | None:
@@ -140,12 +153,15 @@ def export_jobs(specs: list[JobSpec]) -> str:
             "retry_delay",
             "confirm",
             "memory_limit",
+            "requires_path",
         ):
             value = getattr(spec, key)
             if value is not None and value != getattr(defaults, key):
                 lines.append(f"{key} = {toml_value(value)}")
         if spec.tags:
             lines.append(f"tags = {toml_value(list(spec.tags))}")
+        if spec.requires_command:
+            lines.append(f"requires_command = {toml_value(list(spec.requires_command))}")
         if spec.parameters:
             lines.append(f"parameters = {toml_value(spec.parameters)}")
         lines.append("")

@@ -136,6 +136,31 @@ class JobFilter:
         )
 
 
+# Preconditions: a command line and a path of ordinary sizes.
+MAX_REQUIRES_WORDS = 64
+MAX_REQUIRES_TEXT = 4096
+
+
+def _validate_requires(spec: JobSpec) -> None:
+    """The precondition command is words of text, the path absolute; both storable."""
+    command = spec.requires_command
+    if command:
+        if len(command) > MAX_REQUIRES_WORDS or not all(
+            isinstance(word, str) and 0 < len(word) <= MAX_REQUIRES_TEXT for word in command
+        ):
+            raise InvalidInput(
+                "requires_command",
+                list(command),
+                f"expected a program and its arguments: 1-{MAX_REQUIRES_WORDS} non-empty words",
+            )
+        refuse_unstorable(list(command), "requires_command")
+    path = spec.requires_path
+    if path is not None:
+        if not isinstance(path, str) or not path.startswith("/") or len(path) > MAX_REQUIRES_TEXT:
+            raise InvalidInput("requires_path", path, "expected an absolute path")
+        refuse_unstorable(path, "requires_path")
+
+
 class JobService:
     """The operations behind `jobs add/set/delete/next` and `apply`."""
 
@@ -190,6 +215,7 @@ class JobService:
             raise InvalidInput("memory_limit", limit, "expected a finite number of MiB above zero")
         for tag in spec.tags:
             validate_name(tag, "tags")
+        _validate_requires(spec)
         return spec
 
     def _validate_schedule(self, spec: JobSpec) -> None:

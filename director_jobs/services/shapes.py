@@ -48,6 +48,8 @@ def job_json(job: Job) -> dict[str, Any]:
         "tags": list(spec.tags),
         "confirm": spec.confirm,
         "memory_limit": spec.memory_limit,
+        "requires_command": list(spec.requires_command),
+        "requires_path": spec.requires_path,
         "next_due": iso(job.next_due_at),
         "last_attempt": iso(job.last_attempt_at),
         "running_on": job.claimed_by,

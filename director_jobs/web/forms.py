@@ -9,6 +9,7 @@ InvalidInput naming the form field, which the page shows beside that field. The 
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from director_jobs.errors import InvalidInput
@@ -82,7 +83,17 @@ def job_spec(name: str, form: dict[str, str], stored: JobSpec | None = None) -> 
         description=form.get("description", "").strip(),
         confirm=form.get("confirm") == "on",
         memory_limit=memory or None,
+        requires_command=_command_words(form.get("requires_command", "")),
+        requires_path=_optional(form.get("requires_path")),
     )
+
+
+def _command_words(text: str) -> tuple[str, ...]:
+    """The precondition command line, split as a shell would (no shell runs it)."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:  # an unclosed quote
+        raise InvalidInput("requires_command", text, str(exc)) from None
 
 
 def job_form_values(spec: JobSpec) -> dict[str, str]:
@@ -103,6 +114,8 @@ def job_form_values(spec: JobSpec) -> dict[str, str]:
         "description": spec.description,
         "confirm": "on" if spec.confirm else "",
         "memory_limit": "" if spec.memory_limit is None else f"{spec.memory_limit:g}",
+        "requires_command": shlex.join(spec.requires_command),
+        "requires_path": spec.requires_path or "",
     }
 
 

@@ -66,6 +66,8 @@ class Definition(BaseModel):
     tags: list[str] = []
     confirm: bool = False
     disabled: bool = False
+    requires_command: list[str] = []  # a program and its arguments that must exit 0
+    requires_path: str | None = None  # an absolute path that must exist
 
 
 _BODY = {
@@ -123,6 +125,8 @@ def spec_of(name: str, body: Definition) -> JobSpec:
         description=body.description,
         confirm=body.confirm,
         memory_limit=_memory_limit(body.memory_limit),
+        requires_command=tuple(body.requires_command),
+        requires_path=body.requires_path,
     )
 
 

@@ -1,0 +1,74 @@
+"""A job's preconditions, checked just before each start (OpenSVC's `run_requires`,
+systemd's `Condition…=`): a path that must exist and a command that must exit 0.
+
+The answer is the reason the start is skipped, or None. The command gets no input, runs
+in a session of its own and is killed whole when it takes longer than the timeout, so a
+hanging check delays the runner by that much and never more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from director_jobs.model import JobSpec
+
+# Long enough for a cluster manager's status query, short enough not to hold up the
+# serial runner (documented in docs/workflows.md).
+TIMEOUT_SECONDS = 10.0
+# How much of the command's own words the reason quotes: its last line, cut to this.
+QUOTED_CHARS = 200
+
+
+def unmet(spec: JobSpec, timeout: float = TIMEOUT_SECONDS) -> str | None:
+    """Why the job may not start now, or None when every precondition holds."""
+    if spec.requires_path is not None and not Path(spec.requires_path).exists():
+        return f"precondition: {spec.requires_path} does not exist"
+    if spec.requires_command:
+        return _command_fails(spec.requires_command, timeout)
+    return None
+
+
+def _command_fails(argv: tuple[str, ...], timeout: float) -> str | None:
+    """None when the command exits 0; otherwise what it did instead."""
+    shown = " ".join(argv)
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd="/",
+            start_new_session=True,  # its whole group can be killed on timeout
+        )
+    except OSError as exc:
+        return f"precondition: {shown} could not start: {exc.strerror or exc}"
+    try:
+        printed, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        return f"precondition: {shown} did not answer within {timeout:g} s"
+    if process.returncode == 0:
+        return None
+    last = _last_line(printed.decode("utf-8", errors="replace"))
+    said = f": {last}" if last else ""
+    return f"precondition: {shown} exited {process.returncode}{said}"
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command and whatever it started, then reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _last_line(text: str) -> str:
+    """The last non-empty line, cut to QUOTED_CHARS."""
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= QUOTED_CHARS else line[: QUOTED_CHARS - 1] + "…"
+    return ""
