@@ -624,6 +624,7 @@ class Runner:
             outcome.status,
             finished.attempt,
             finished.trigger,
+            may_retry=outcome.retry,
         )
         with self.database.engine.begin() as connection:
             self.database.runs.finish(
@@ -676,16 +677,24 @@ class Runner:
         status: RunStatus,
         attempt: int,
         trigger: Trigger,
+        *,
+        may_retry: bool = True,
     ) -> tuple[datetime | None, int, Trigger | None]:
         """Next due time, retry counter and pending trigger after an attempt.
 
         A failed scheduled attempt with retries left is retried after
         `retry_delay * 2**n` (n = retries done so far: 60 s, 120 s, 240 s, …); otherwise
         the schedule decides, counted from the attempt's start (Director's interval
-        rule). Manual runs are never retried: someone is watching them.
+        rule). Manual runs are never retried: someone is watching them; nor failures
+        the job type says a retry cannot mend (`may_retry` False).
         """
         retries_done = attempt - 1
-        if status.failed and trigger is not Trigger.MANUAL and retries_done < job.spec.retries:
+        retry_left = retries_done < job.spec.retries
+        if status.failed and retry_left and not may_retry and trigger is not Trigger.MANUAL:
+            log.info(
+                "job %s: not retried: its type says a retry cannot help this failure", job.name
+            )
+        if status.failed and may_retry and trigger is not Trigger.MANUAL and retry_left:
             delay = job.spec.retry_delay * (2**retries_done)
             return finished + timedelta(seconds=delay), attempt, Trigger.RETRY
         schedule = self.schedule_for(job)

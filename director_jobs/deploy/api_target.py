@@ -71,13 +71,17 @@ class ApiTarget:
                 )
             status = self._retrying(lambda: self.api.read_file(self.package, uploaded, "status"))
             log = self._retrying(lambda: self.api.read_file(self.package, uploaded, "startup.log"))
-        except ApiError as exc:
-            return DeployOutcome(False, "", f"icinga2 API: {exc}", stage)
+        except ApiError as exc:  # unreachable or reloading: a later attempt may get through
+            return DeployOutcome(False, "", f"icinga2 API: {exc}", stage, retry=exc.transient)
         if status.strip() == "0":
             return DeployOutcome(True, log, f"stage {stage} is active; icinga2 reloads", stage)
         kept = f"stage {active} stays active" if active else "no stage was active before"
         return DeployOutcome(
-            False, log, f"icinga2 rejected stage {stage} (status {status.strip()}); {kept}", stage
+            False,
+            log,
+            f"icinga2 rejected stage {stage} (status {status.strip()}); {kept}",
+            stage,
+            retry=False,  # the configuration is wrong: retrying cannot help
         )
 
     def _prepare_package(self) -> str | None:

@@ -130,11 +130,12 @@ class DirectoryTarget:
                     "",
                     f"parameters.validate_command: {self.validate_command!r} is not installed "
                     "(apt-get install icinga2), or set parameters.validate to false",
+                    retry=False,
                 )
             # Messages name the staging folder; the files will live in the target.
             output = result.output.replace(str(staging), str(self.path))
-            if not result.ok:
-                return DeployOutcome(False, output, result.reason)
+            if not result.ok:  # icinga2 refused the configuration: the same one fails again
+                return DeployOutcome(False, output, result.reason, retry=False)
             self.logger.info("icinga2 accepted the configuration")
         else:
             self.logger.warning("parameters.validate is false: the configuration is not checked")

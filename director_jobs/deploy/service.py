@@ -32,6 +32,7 @@ class Attempt:
     checksum: str
     files: list[str]
     output: str
+    retry: bool = True  # a failed attempt: whether trying again may help
 
 
 def skip_reason(
@@ -90,12 +91,15 @@ def run_deployment(
             finished_at=clock.now(),
             duration=clock.monotonic() - begin,
         )
-        return Attempt(status, deployment_id, outcome.reason, checksum, files, outcome.output)
+        return Attempt(
+            status, deployment_id, outcome.reason, checksum, files, outcome.output, outcome.retry
+        )
 
     try:
         config = render(objects, target.prefix, macros)
     except RenderError as exc:
-        return record(DeployStatus.FAILED, None, DeployOutcome(False, str(exc), str(exc)))
+        refused = DeployOutcome(False, str(exc), str(exc), retry=False)  # the objects are wrong
+        return record(DeployStatus.FAILED, None, refused)
     logger.info(
         "rendered %d objects into %d files (checksum %s)",
         config.object_count,

@@ -16,6 +16,8 @@ class DeployOutcome:
     output: str
     reason: str
     stage: str | None = None
+    # Whether trying again may help: not when the configuration itself was refused.
+    retry: bool = True
 
 
 class Target(Protocol):

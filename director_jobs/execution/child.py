@@ -147,6 +147,7 @@ def _child_main(
                 "exit_code": outcome.exit_code,
                 "error": outcome.error,
                 "summary": outcome.summary,
+                "retry": outcome.retry,
             }
         )
         pipe.flush()
@@ -259,7 +260,11 @@ def _relay(line: bytes, context: JobContext) -> Outcome | None:
         context.logger.log(message["level"], "%s", message["message"], extra={"in_tail": True})
     elif kind == "outcome":
         return Outcome(
-            RunStatus(message["status"]), message["exit_code"], message["error"], message["summary"]
+            RunStatus(message["status"]),
+            message["exit_code"],
+            message["error"],
+            message["summary"],
+            message["retry"],
         )
     return None
 

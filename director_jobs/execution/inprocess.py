@@ -27,6 +27,7 @@ class Outcome:
     exit_code: int | None
     error: str | None
     summary: str = ""
+    retry: bool = True  # a failure: whether the job's retries may be spent on it
 
 
 def execute_in_process(job_type: JobType, params: dict[str, Any], context: JobContext) -> Outcome:
@@ -38,7 +39,7 @@ def execute_in_process(job_type: JobType, params: dict[str, Any], context: JobCo
     except JobCancelled as exc:
         return Outcome(RunStatus.STOPPED, None, str(exc))
     except JobFailed as exc:
-        return Outcome(RunStatus.ERROR, exc.exit_code, str(exc))
+        return Outcome(RunStatus.ERROR, exc.exit_code, str(exc), retry=exc.retry)
     except DirectorJobsError as exc:
         return Outcome(RunStatus.ERROR, None, str(exc))
     except Exception as exc:  # a job type's bug must fail its run, not the runner

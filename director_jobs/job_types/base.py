@@ -74,11 +74,17 @@ class Reference:
 
 
 class JobFailed(DirectorJobsError):
-    """Raised by a job type to fail its run with a message (and optionally an exit code)."""
+    """Raised by a job type to fail its run with a message (and optionally an exit code).
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
+    `retry=False` is the type's own retry policy (Harbor's ShouldRetry): the failure is
+    one a retry cannot mend (a configuration Icinga refused), so the job's `retries` are
+    not spent on it; the schedule decides the next run.
+    """
+
+    def __init__(self, message: str, exit_code: int | None = None, *, retry: bool = True) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.retry = retry
 
 
 class JobTimedOut(DirectorJobsError):

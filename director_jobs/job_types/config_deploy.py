@@ -195,7 +195,8 @@ def _result(attempt: Attempt) -> JobResult:
     if attempt.status is DeployStatus.FAILED:
         raise JobFailed(
             f"{deployment} failed: {attempt.reason} (director deployments show "
-            f"{attempt.deployment_id})"
+            f"{attempt.deployment_id})",
+            retry=attempt.retry,
         )
     if attempt.status is DeployStatus.DEPLOYED:
         return JobResult(
