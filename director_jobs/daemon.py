@@ -352,6 +352,9 @@ class Daemon:
             if since is not None and since[0] == current.run_id:  # once on_job_start said so
                 text = f"running {current.job_name} (run {current.run_id})"
                 text += f" since {since[1]:%H:%M:%S} UTC"
+                reported = current.output.progress if current.output else None
+                if reported is not None:
+                    text += f": {reported.text()}"
                 return f"{text}; next: {next_text}" if next_text else text
             # Not announced yet (the instant before on_job_start): the text before it.
         if self._outage_since is not None:

@@ -109,6 +109,7 @@ class Run:
     stopped_by: str | None = None  # who asked for the stop (`cli:root`, `api:ci`)
     output_lines: int = 0  # lines appended to `output` in all (it keeps only the last ones)
     parameters: dict[str, Any] | None = None  # a trigger's own, merged over the job's
+    progress: str | None = None  # the newest progress the job reported, as `40% copying`
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from director_jobs import progress
 from director_jobs.model import OUTPUT_TAIL_BYTES
 
 
@@ -30,6 +31,7 @@ class OutputTail:
         self._size = 0
         self._dropped = 0
         self._lock = threading.Lock()
+        self.progress: progress.Progress | None = None  # the newest `::progress` line's
 
     def append(self, text: str) -> None:
         """Add one line (without its newline); text with newlines (a traceback) adds several.
@@ -41,6 +43,8 @@ class OutputTail:
 
     def _append_line(self, line: str) -> None:
         line = line[-self._limit :]
+        if line.startswith(progress.PREFIX) or line.startswith("[stderr] " + progress.PREFIX):
+            self.progress = progress.parse(line.removeprefix("[stderr] "))
         size = len(line.encode("utf-8", "replace")) + 1
         with self._lock:
             self._lines.append(line)

@@ -117,6 +117,7 @@ class CurrentRun:
     job_name: str
     run_id: int
     started_monotonic: float
+    output: OutputTail | None = None  # its newest progress is in STATUS= too
 
 
 def _each(*hooks: Callable[[], None]) -> None:
@@ -400,7 +401,7 @@ class Runner:
             self._note_start(job, run_id, trigger, attempt, started)
         output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
-        self.current = CurrentRun(job.name, run_id, started_monotonic)
+        self.current = CurrentRun(job.name, run_id, started_monotonic, output)
         stop_watch = StopRequestWatch(self.database, run_id, self.cancel_current)
         try:
             self.on_job_start()

@@ -873,9 +873,9 @@ def show(app: App, name: str, as_json: bool) -> None:
     if recent:
         click.echo("recent runs:")
         for r in recent:
+            said = r.error or (r.progress if r.status is RunStatus.RUNNING else None) or ""
             click.echo(
-                f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} "
-                f"{r.error or ''}".rstrip()
+                f"  #{r.id} {r.status} {local(r.started_at or r.scheduled_for, tz)} {said}".rstrip()
             )
     if detail.notifications:
         click.echo("notifications:")

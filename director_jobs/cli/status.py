@@ -118,6 +118,7 @@ def _run_json(run: RunningNow) -> dict[str, Any]:
         "run_id": run.run_id,
         "started_at": iso(run.started_at),
         "elapsed": elapsed,
+        "progress": run.progress,
     }
 
 
@@ -197,7 +198,8 @@ def _runner_lines(summary: Summary, now: datetime) -> list[Line]:
 def _running_text(run: RunningNow) -> str:
     """`import-cmdb (run 4711) for 2m5s`."""
     elapsed = "" if run.elapsed is None else f" for {_roughly(run.elapsed)}"
-    return f"{run.job} (run {run.run_id}){elapsed}"
+    progress = f": {run.progress}" if run.progress else ""
+    return f"{run.job} (run {run.run_id}){elapsed}{progress}"
 
 
 def _roughly(seconds: float) -> str:

@@ -40,7 +40,7 @@ class LiveOutput:
         if lines == self._saved_lines:
             return
         try:
-            self.database.runs.save_output(self.run_id, text, lines)
+            self.database.runs.save_output(self.run_id, text, lines, self.tail.progress)
         except DBAPIError as exc:  # an outage: the job runs on, the end of the run stores it
             log.debug("output of run %d not saved: %s", self.run_id, first_line(exc))
             return

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from director_jobs.db.engine import connected
 from director_jobs.db.schema import jobs, runs
 from director_jobs.model import Run, RunStatus, RunSummary, Trigger
+from director_jobs.progress import Progress
 
 
 def run_from_row(row: Row[Any]) -> Run:
@@ -49,7 +50,13 @@ def run_from_row(row: Row[Any]) -> Run:
         stopped_by=m["stopped_by"],
         output_lines=m["output_lines"] or 0,
         parameters=json.loads(m["parameters"]) if m["parameters"] else None,
+        progress=_progress_text(m.get("progress"), m.get("progress_fraction")),
     )
+
+
+def _progress_text(message: str | None, fraction: float | None) -> str | None:
+    """The stored progress as jobs show it (None: the job reported none)."""
+    return None if message is None else Progress(message, fraction).text()
 
 
 # Runs that have not ended yet (or never started): no "last run" of a job.
@@ -205,13 +212,20 @@ class RunRepository:
             values.update(output=output, output_lines=output_lines)
         connection.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
-    def save_output(self, run_id: int, output: str, output_lines: int) -> None:
-        """Store the output of a run in progress so far (its followers read it)."""
+    def save_output(
+        self, run_id: int, output: str, output_lines: int, progress: Progress | None = None
+    ) -> None:
+        """Store the output of a run in progress so far (its followers read it), and the
+        newest progress it reported."""
+        values: dict[str, Any] = {"output": output, "output_lines": output_lines}
+        if progress is not None:
+            values["progress"] = progress.message[:255]
+            values["progress_fraction"] = progress.fraction
         with self.engine.begin() as connection:
             connection.execute(
                 update(runs)
                 .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
-                .values(output=output, output_lines=output_lines)
+                .values(**values)
             )
 
     @staticmethod

@@ -85,6 +85,8 @@ runs = Table(
     # Lines appended to the output in all (the tail keeps the last 64 KiB of them): a
     # follower that saw n lines reads only the newer ones (director_jobs/output.py).
     Column("output_lines", Integer, nullable=False, default=0, server_default="0"),
+    Column("progress", String(255), nullable=True),  # the newest `::progress` message
+    Column("progress_fraction", Float, nullable=True),  # 0-1, when the job knows it
     # Parameters a trigger gave for this run only, as JSON, merged over the job's.
     Column("parameters", Text, nullable=True),
     Column("runner", String(255), nullable=True),

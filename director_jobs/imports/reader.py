@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +54,14 @@ def modified_rows(source: CompiledSource) -> Iterator[dict[str, Any]]:
         yield apply_modifiers(source.modifiers, row)
 
 
-def read_source(source: CompiledSource) -> ImportData:
-    """All rows keyed by the key column; SourceFailed names the source and the cause."""
+# How often read_source tells its caller how far it got: often enough for a progress line
+# every second, rarely enough to cost nothing beside the rows themselves.
+PROGRESS_EVERY_ROWS = 1000
+
+
+def read_source(source: CompiledSource, on_rows: Callable[[int], None] | None = None) -> ImportData:
+    """All rows keyed by the key column; SourceFailed names the source and the cause.
+    `on_rows(n)` hears every PROGRESS_EVERY_ROWS rows how many were read."""
     name = source.spec.name
     key_column = source.spec.key_column
     rows: dict[str, dict[str, Any]] = {}
@@ -63,6 +69,8 @@ def read_source(source: CompiledSource) -> ImportData:
     checksums: dict[str, str] = {}
     try:
         for number, row in enumerate(modified_rows(source), start=1):
+            if on_rows is not None and number % PROGRESS_EVERY_ROWS == 0:
+                on_rows(number)
             key = row_key(row, key_column, number)
             try:
                 text = canonical_json(row)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -132,7 +132,14 @@ class ImportService:
         """The first `limit` rows after the modifiers; nothing is stored."""
         return preview_rows(self.validate(self.store.get(name)), limit)
 
-    def run(self, name: str, *, store: bool = True, force: bool = False) -> ImportOutcome:
+    def run(
+        self,
+        name: str,
+        *,
+        store: bool = True,
+        force: bool = False,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> ImportOutcome:
         """Read source `name`; store a run when the data differs from the newest stored one.
 
         A failing provider raises SourceFailed before anything is written, so a failed
@@ -142,7 +149,7 @@ class ImportService:
         source = self.validate(self.store.get(name))
         started = self.clock.now()
         began = self.clock.monotonic()
-        data = read_source(source)
+        data = read_source(source, on_rows)
         with self.engine.begin() as connection:
             source_id = self.store.source_id(connection, name)
             latest = self.store.latest_run(connection, source_id)

@@ -7,11 +7,13 @@ import json
 import logging
 import math
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from director_jobs import progress
 from director_jobs.clock import Clock
 from director_jobs.errors import DirectorJobsError, InvalidInput
 from director_jobs.output import OutputTail
@@ -19,6 +21,9 @@ from director_jobs.validation import MAX_NESTING, refuse_too_deep
 
 if TYPE_CHECKING:
     from director_jobs.execution.cgroups import JobCgroup
+
+# At most one progress report a second is kept: enough to watch, few enough to store.
+PROGRESS_SECONDS = 1.0
 
 _TYPE_NAMES = {
     str: "a string",
@@ -131,6 +136,19 @@ class JobContext:
     # A manual run with --force: the job may do what its safety limits refuse otherwise
     # (an import that shrinks a lot, a sync that purges a lot).
     force: bool = False
+
+    # When progress was last reported (monotonic seconds); see progress().
+    _progress_at: float = field(default=-math.inf, init=False, repr=False)
+
+    def progress(self, message: str, fraction: float | None = None) -> None:
+        """Report how far the run is, as a `::progress` output line that `jobs show`,
+        `status`, the API and the web page show; at most one a second is kept (a job may
+        call this for every row), except the one that says it is done (fraction 1)."""
+        now = time.monotonic()
+        if now - self._progress_at < PROGRESS_SECONDS and fraction != 1.0:
+            return
+        self._progress_at = now
+        self.output.append(progress.line_of(message, fraction))
 
     def emit_output(self, line: str, stream: str = "stdout") -> None:
         """Keep a line of program output in the run's tail and log it (stderr as WARNING)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from director_jobs.db.database import Database
@@ -56,7 +57,12 @@ class ImportJob(JobType):
             failures: list[str] = []
             for name in names:
                 try:
-                    outcome = service.run(name, store=params["run_import"], force=context.force)
+                    outcome = service.run(
+                        name,
+                        store=params["run_import"],
+                        force=context.force,
+                        on_rows=functools.partial(_report_rows, context, name),
+                    )
                 except DirectorJobsError as exc:
                     context.logger.error("%s", exc)
                     failures.append(str(exc))
@@ -72,6 +78,11 @@ class ImportJob(JobType):
             raise JobFailed(failure_text(failures, len(names), "import source"))
         verb = "stored" if params["run_import"] else "changed"
         return JobResult(summary=f"{stored} {verb}, {unchanged} unchanged")
+
+
+def _report_rows(context: JobContext, source: str, rows: int) -> None:
+    """The import's progress line: `source cmdb: 12000 rows read`."""
+    context.progress(f"source {source}: {rows} rows read")
 
 
 def open_job_database(context: JobContext) -> Database:

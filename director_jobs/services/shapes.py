@@ -76,6 +76,7 @@ def run_json(run: Run, *, with_output: bool = False) -> dict[str, Any]:
         "runner": run.runner,
         "stopped_by": run.stopped_by,
         "parameters": masked(run.parameters),  # a trigger's own for this run, or null
+        "progress": run.progress,  # the newest progress the job reported, or null
     }
     if with_output:
         data["output"] = run.output

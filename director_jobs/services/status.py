@@ -29,6 +29,7 @@ class RunningNow:
     runner: str | None
     started_at: datetime | None
     elapsed: float | None  # seconds
+    progress: str | None = None  # the newest progress it reported (`40% copying`)
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ class StatusService:
                 None
                 if r.run.started_at is None
                 else max(0.0, (now - r.run.started_at).total_seconds()),
+                r.run.progress,
             )
             for r in self.database.runs.running()
         ]

@@ -144,7 +144,7 @@ def _row(
         last_took=words.duration_words(last.duration) if last else "",
         running_id=running.id if running else None,
         running_for=words.duration_words(elapsed) if view.running else "",
-        progress=_last_line(running),
+        progress=(running.progress or _last_line(running)) if running else "",
         next_at=instants.local(next_start) if next_start else "",
         next_in=instants.age(next_start) if next_start else "",
     )
