@@ -32,6 +32,7 @@ class MessageId(enum.StrEnum):
     RUN_STARTED = "770b5350984f411085e9e86ea1bdc0a3"
     RUN_SUCCEEDED = "6155c63be32f4b34a12b6903c481d00c"
     RUN_FAILED = "0617081b842a4ef9879cf3e4bb179629"  # any end but success: error, timeout, stopped
+    RUN_SKIPPED = "b973cec7f2dd44089b5b6e6082ca5ff8"  # a precondition did not hold
     RECYCLE = "a4275739781a47a5be7975cd6b0d44f5"
     OUTAGE_BEGAN = "64d8916ddb71491cad76be599a4244de"
     OUTAGE_ENDED = "638c0e43f29f49cc87431e8d6a8354a2"

@@ -38,6 +38,7 @@ from director_jobs.job_types.registry import Registry
 from director_jobs.logs import MessageId, job_extra
 from director_jobs.model import Job, RunEvent, RunStatus, Trigger
 from director_jobs.output import OutputTail
+from director_jobs.progress import Progress
 from director_jobs.schedule import IntervalSchedule, Schedule, missed_slots, schedule_of
 from director_jobs.secrets import Scrubber, secret_values
 
@@ -144,6 +145,7 @@ class FinishedRun:
     outcome: Outcome
     output: str
     output_lines: int  # lines appended in all (the output keeps only the last ones)
+    progress: Progress | None = None  # the newest it reported: where a failed run stopped
 
 
 @dataclass
@@ -397,7 +399,9 @@ class Runner:
                 attempt=attempt,
             ),
         )
-        if self.events.wants_start(job):
+        # Checked before the start is announced: a skipped start sends no "started" event.
+        blocked = unmet_precondition(job)
+        if self.events.wants_start(job) and blocked is None:
             self._note_start(job, run_id, trigger, attempt, started)
         output = OutputTail(scrub=self._scrubber(job))
         started_monotonic = self.clock.monotonic()
@@ -407,6 +411,9 @@ class Runner:
             self.on_job_start()
             if unreadable is not None:
                 outcome = Outcome(RunStatus.ERROR, None, unreadable)
+            elif blocked is not None:
+                output.append(f"start skipped: {blocked}")
+                outcome = Outcome(RunStatus.SKIPPED, None, blocked)
             else:
                 outcome = self._attempt(job, run_id, output, stop_watch)
         except Exception as exc:  # our own bug while running one job must not stop the runner
@@ -431,6 +438,7 @@ class Runner:
             self.clock.monotonic() - started_monotonic,
             outcome,
             *output.snapshot(),
+            output.progress,
         )
         if outcome.error:
             finished = dataclasses.replace(
@@ -438,8 +446,10 @@ class Runner:
             )
         outcome = self._store(finished)
         succeeded = outcome.status is RunStatus.SUCCESS
+        skipped = outcome.status is RunStatus.SKIPPED  # a precondition did not hold: no failure
+        ending = MessageId.RUN_SKIPPED if skipped else MessageId.RUN_FAILED
         log.log(
-            logging.INFO if succeeded else logging.ERROR,
+            logging.INFO if succeeded or skipped else logging.ERROR,
             "job %s finished: %s in %.2f s%s",
             job.name,
             outcome.status,
@@ -450,7 +460,7 @@ class Runner:
                 job.spec.type,
                 run_id,
                 outcome.status.value,
-                message_id=MessageId.RUN_SUCCEEDED if succeeded else MessageId.RUN_FAILED,
+                message_id=MessageId.RUN_SUCCEEDED if succeeded else ending,
                 trigger=trigger,
                 attempt=attempt,
                 duration=finished.duration,
@@ -560,18 +570,12 @@ class Runner:
     def _attempt(
         self, job: Job, run_id: int, output: OutputTail, stop_watch: StopRequestWatch
     ) -> Outcome:
-        """Check the preconditions, resolve the type, validate the stored parameters, run
-        it; never raises."""
+        """Resolve the type, validate the stored parameters, run it; never raises."""
         logger = RunLogAdapter(
             logging.getLogger(f"director_jobs.job.{job.spec.type}"),
             job_extra(job.name, job.spec.type, run_id),
             output,
         )
-        if job.spec.requires_command or job.spec.requires_path is not None:
-            reason = preconditions.unmet(job.spec)
-            if reason is not None:
-                logger.info("start skipped: %s", reason)
-                return Outcome(RunStatus.SKIPPED, None, reason)
         try:
             job_type, params = self.registry.validated(job.spec.type, job.spec.parameters)
         except DirectorJobsError as exc:
@@ -638,6 +642,7 @@ class Runner:
                 error=outcome.error,
                 output=finished.output,
                 output_lines=finished.output_lines,
+                progress=finished.progress,
             )
             self.database.jobs.release(
                 connection,
@@ -896,6 +901,13 @@ class Runner:
             assert status is not None
             report.statuses.append((name, status))
         return report
+
+
+def unmet_precondition(job: Job) -> str | None:
+    """Why the job's preconditions forbid this start (None: it has none, or they hold)."""
+    if not job.spec.requires_command and job.spec.requires_path is None:
+        return None
+    return preconditions.unmet(job.spec)
 
 
 def last_line(output: str) -> str:

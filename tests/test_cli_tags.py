@@ -98,3 +98,19 @@ def test_tag_with_names_or_forever_is_a_usage_error(sqlite_url: str) -> None:
         assert result.returncode == 2, (args, result.stderr)
         assert "--tag" in result.stderr, args
     assert history(sqlite_url) == []
+
+
+def test_trigger_by_tag_queues_nothing_when_the_parameters_fit_one_job_only(
+    sqlite_url: str,
+) -> None:
+    for name, kind, parameters in (("copy", "command", {"command": "true"}),
+                                   ("check", "self-check", {})):  # fmt: skip
+        added = invoke(sqlite_url, "jobs", "add", name, "--type", kind, "--tag", "mixed",
+                       "--parameters", json.dumps(parameters))  # fmt: skip
+        assert added.exit_code == 0, added.output
+    result = run_director(sqlite_url, "jobs", "trigger", "--tag", "mixed",
+                          "--parameters", '{"command": "false"}')  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "parameters.command" in result.stderr and result.stdout == ""
+    assert run_director(sqlite_url, "jobs", "run").returncode == 0
+    assert history(sqlite_url) == []  # `copy`, defined first, was not queued either

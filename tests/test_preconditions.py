@@ -13,6 +13,8 @@ import httpx
 from api_server import ApiServer, make_token
 from conftest import invoke, read_pids, run_director, wait_until_gone
 
+from director_jobs.notify.icinga import CRITICAL, OK, check_state
+
 
 def add(url: str, name: str, *options: str) -> None:
     added = invoke(url, "jobs", "add", name, "--type", "self-check", "--interval", "1h", *options)
@@ -45,14 +47,23 @@ def test_a_met_precondition_lets_the_job_run(db_url: str, tmp_path: Path) -> Non
     assert [(r["job"], r["status"]) for r in runs(db_url)] == [("on-primary", "success")]
 
 
+def test_a_check_that_leaves_a_process_behind_is_answered_by_its_exit(sqlite_url: str) -> None:
+    add(sqlite_url, "forks", "--requires-command", "sh -c 'sleep 30 & exit 0'")
+    ran = run_director(sqlite_url, "jobs", "run")
+    assert ran.returncode == 0, ran.stderr
+    assert [(r["job"], r["status"]) for r in runs(sqlite_url)] == [("forks", "success")]
+
+
 def test_a_failing_command_skips_the_start_with_its_reason(db_url: str) -> None:
     add(db_url, "standby-check", "--requires-command", "sh -c 'echo this node is standby; exit 3'")
-    ran = run_director(db_url, "jobs", "run")
+    ran = run_director(db_url, "jobs", "run", "--verbose")
     assert ran.returncode == 0, ran.stderr  # a skipped start is not a failure
+    assert "[INFO ] job standby-check finished: skipped" in ran.stderr, ran.stderr
+    assert "[ERROR]" not in ran.stderr
     (run,) = runs(db_url)
     assert run["status"] == "skipped"
     assert run["error"] == (
-        "precondition: sh -c echo this node is standby; exit 3 exited 3: this node is standby"
+        "precondition: sh -c 'echo this node is standby; exit 3' exited 3: this node is standby"
     )
     # Due again by its schedule (an hour after this attempt), not at once.
     next_due = datetime.fromisoformat(job(db_url, "standby-check")["next_due"])
@@ -60,6 +71,11 @@ def test_a_failing_command_skips_the_start_with_its_reason(db_url: str) -> None:
     assert timedelta(minutes=59) < next_due - started <= timedelta(hours=1)
     again = run_director(db_url, "jobs", "run")
     assert again.returncode == 0 and len(runs(db_url)) == 1  # nothing due: no new run
+
+
+def test_icinga_hears_a_skipped_start_as_ok() -> None:
+    assert check_state({"status": "skipped", "final": True}) == OK
+    assert check_state({"status": "error", "final": True}) == CRITICAL
 
 
 def test_a_missing_path_or_program_skips_the_start(db_url: str, tmp_path: Path) -> None:

@@ -198,7 +198,7 @@ def run(
     max_lifetime: str,
     look_every: str,
 ) -> None:
-    """Run pending jobs once (no NAMES), the named jobs now, or forever (--forever).
+    """Run pending jobs once (no NAMES), the named or tagged jobs now, or forever.
 
     \b
     Examples:
@@ -680,17 +680,20 @@ def trigger(app: App, name: str | None, tags: tuple[str, ...], parameters_json: 
     if not names:
         click.echo(f"director: no enabled job has the tag {', '.join(tags)}", err=True)
         return
-    done = []
-    for each in names:
+    if parameters and len(names) > 1:
+        for each in names:  # all fit, or none is queued
+            service.check_parameters(each, parameters)
+    now = f"director jobs run {name}" if name else "director jobs run " + _tag_options(tags)
+    for number, each in enumerate(names, start=1):
         queued = service.trigger(each, queue=True, parameters=parameters)
         run = f"run {queued.run.id} of {each}"
-        done.append(
+        done = (
             f"{run} was queued already, this trigger joins it" if queued.joined else f"queued {run}"
         )
-    now = f"director jobs run {name}" if name else "director jobs run " + _tag_options(tags)
-    for line in done[:-1]:
-        click.echo(line)
-    click.echo(f"{done[-1]}; {_who_starts(app, 'it' if len(done) == 1 else 'them', now)}")
+        if number < len(names):
+            click.echo(done)  # at once: should a later one be refused, these are known
+        else:
+            click.echo(f"{done}; {_who_starts(app, 'it' if number == 1 else 'them', now)}")
 
 
 def _tag_options(tags: tuple[str, ...]) -> str:

@@ -56,7 +56,9 @@ def run_from_row(row: Row[Any]) -> Run:
 
 def _progress_text(message: str | None, fraction: float | None) -> str | None:
     """The stored progress as jobs show it (None: the job reported none)."""
-    return None if message is None else Progress(message, fraction).text()
+    if message is None:
+        return None
+    return Progress(message, fraction).text() or None  # an empty `::progress` says nothing
 
 
 # Runs that have not ended yet (or never started): no "last run" of a job.
@@ -198,9 +200,11 @@ class RunRepository:
         error: str | None,
         output: str | None,
         output_lines: int = 0,
+        progress: Progress | None = None,
     ) -> None:
         """Record how a run ended (in the caller's transaction); output None keeps what is
-        stored (what a dead runner saved of its job's output while it ran)."""
+        stored (what a dead runner saved of its job's output while it ran), progress None
+        what was saved of it."""
         values: dict[str, Any] = {
             "status": status.value,
             "finished_at": finished_at,
@@ -210,6 +214,8 @@ class RunRepository:
         }
         if output is not None:
             values.update(output=output, output_lines=output_lines)
+        if progress is not None:
+            values.update(progress=progress.message[:255], progress_fraction=progress.fraction)
         connection.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
     def save_output(

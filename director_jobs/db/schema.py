@@ -47,7 +47,7 @@ jobs = Table(
     Column("description", Text, nullable=False, default=""),
     Column("confirm", Boolean, nullable=False, default=False),
     Column("memory_limit_mib", Float, nullable=True),
-    Column("requires", JSON, nullable=True),  # {"command": [...], "path": "..."}; NULL: none
+    Column("requires", JSON(none_as_null=True), nullable=True),  # {"command", "path"}; NULL: none
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Scheduling state, written by runners only.

@@ -71,8 +71,9 @@ class ApiTarget:
                 )
             status = self._retrying(lambda: self.api.read_file(self.package, uploaded, "status"))
             log = self._retrying(lambda: self.api.read_file(self.package, uploaded, "startup.log"))
-        except ApiError as exc:  # unreachable or reloading: a later attempt may get through
-            return DeployOutcome(False, "", f"icinga2 API: {exc}", stage, retry=exc.transient)
+        except ApiError as exc:  # unreachable, reloading or a server error: may pass later
+            retry = exc.transient or (exc.status or 0) >= 500
+            return DeployOutcome(False, "", f"icinga2 API: {exc}", stage, retry=retry)
         if status.strip() == "0":
             return DeployOutcome(True, log, f"stage {stage} is active; icinga2 reloads", stage)
         kept = f"stage {active} stays active" if active else "no stage was active before"

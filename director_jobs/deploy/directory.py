@@ -134,8 +134,8 @@ class DirectoryTarget:
                 )
             # Messages name the staging folder; the files will live in the target.
             output = result.output.replace(str(staging), str(self.path))
-            if not result.ok:  # icinga2 refused the configuration: the same one fails again
-                return DeployOutcome(False, output, result.reason, retry=False)
+            if not result.ok:  # refused: the same configuration fails again; a timeout may not
+                return DeployOutcome(False, output, result.reason, retry=result.timed_out)
             self.logger.info("icinga2 accepted the configuration")
         else:
             self.logger.warning("parameters.validate is false: the configuration is not checked")

@@ -49,6 +49,7 @@ class ValidationResult:
     ok: bool
     output: str
     reason: str
+    timed_out: bool = False  # no verdict: icinga2 took too long (a busy host may do better)
 
 
 def check_includes(includes: object, field_name: str) -> list[str]:
@@ -130,7 +131,9 @@ def _run(
     top.write_text(top_level_config(tree, includes), encoding="utf-8")
     result = runner.run(validation_argv(argv, top, workdir), timeout)
     if result.timed_out:
-        return ValidationResult(False, result.output, f"validation took longer than {timeout:g} s")
+        return ValidationResult(
+            False, result.output, f"validation took longer than {timeout:g} s", timed_out=True
+        )
     if result.exit_code != 0:
         return ValidationResult(
             False,

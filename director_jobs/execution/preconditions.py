@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 from director_jobs.model import JobSpec
@@ -21,6 +23,8 @@ from director_jobs.model import JobSpec
 TIMEOUT_SECONDS = 10.0
 # How much of the command's own words the reason quotes: its last line, cut to this.
 QUOTED_CHARS = 200
+# A killed command is reaped within this; a process stuck in the kernel is left to init.
+REAP_SECONDS = 5.0
 
 
 def unmet(spec: JobSpec, timeout: float = TIMEOUT_SECONDS) -> str | None:
@@ -33,36 +37,43 @@ def unmet(spec: JobSpec, timeout: float = TIMEOUT_SECONDS) -> str | None:
 
 
 def _command_fails(argv: tuple[str, ...], timeout: float) -> str | None:
-    """None when the command exits 0; otherwise what it did instead."""
-    shown = " ".join(argv)
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd="/",
-            start_new_session=True,  # its whole group can be killed on timeout
-        )
-    except OSError as exc:
-        return f"precondition: {shown} could not start: {exc.strerror or exc}"
-    try:
-        printed, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        return f"precondition: {shown} did not answer within {timeout:g} s"
-    if process.returncode == 0:
-        return None
-    last = _last_line(printed.decode("utf-8", errors="replace"))
+    """None when the command exits 0; otherwise what it did instead.
+
+    Its output goes to a file, not a pipe: the answer is the command's exit, whatever a
+    process it left behind keeps open.
+    """
+    shown = shlex.join(argv)
+    with tempfile.TemporaryFile() as printed:
+        try:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=printed,
+                stderr=subprocess.STDOUT,
+                cwd="/",
+                start_new_session=True,  # its whole group can be killed on timeout
+            )
+        except OSError as exc:
+            return f"precondition: {shown} could not start: {exc.strerror or exc}"
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return f"precondition: {shown} did not answer within {timeout:g} s"
+        if code == 0:
+            return None
+        printed.seek(0)
+        last = _last_line(printed.read(64 * 1024).decode("utf-8", errors="replace"))
     said = f": {last}" if last else ""
-    return f"precondition: {shown} exited {process.returncode}{said}"
+    return f"precondition: {shown} exited {code}{said}"
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the command and whatever it started, then reap it."""
+    """Kill the command and whatever it started in its session, then reap it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=REAP_SECONDS)
 
 
 def _last_line(text: str) -> str:

@@ -1,7 +1,8 @@
 """Passive check results: a run's end becomes the state of Service `host!job` in Icinga 2.
 
-Success is OK; a failure with a retry still to come is WARNING, the last failure CRITICAL;
-a stopped run is WARNING. Icinga then notifies through the users' own notification setup.
+Success, and a start its precondition skipped, are OK; a failure with a retry still to
+come is WARNING, the last failure CRITICAL; a stopped run is WARNING. Icinga then notifies
+through the users' own notification setup.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def check_state(payload: dict[str, Any]) -> int:
     status = payload.get("status")
     if status in FAILED_STATUSES:
         return CRITICAL if payload.get("final", True) else WARNING
-    return OK if status == "success" else WARNING
+    # A start skipped by its precondition (the standby of a failover pair) is no problem.
+    return OK if status in ("success", "skipped") else WARNING
 
 
 def plugin_output(payload: dict[str, Any]) -> str:

@@ -450,8 +450,7 @@ class JobService:
             )
         overrides = dict(parameters) if parameters else None
         if overrides is not None:
-            merged = {**job.spec.parameters, **overrides}
-            self.validate(dataclasses.replace(job.spec, parameters=merged))
+            self._check_overrides(job, overrides)
         now = self.clock.now()
         with self.database.engine.begin() as connection:
             job = self.database.jobs.request_run(connection, name, now)  # locks the job
@@ -474,6 +473,16 @@ class JobService:
         run = self.database.runs.get(run_id)
         assert run is not None
         return Queued(job, run, joined)
+
+    def check_parameters(self, name: str, parameters: dict[str, Any]) -> None:
+        """InvalidInput when a trigger's `parameters` do not fit job `name` (before queuing
+        runs of several jobs, so that none is queued when one would be refused)."""
+        self._check_overrides(self.database.jobs.get(name), parameters)
+
+    def _check_overrides(self, job: Job, overrides: dict[str, Any]) -> None:
+        """The job's definition with a trigger's parameters merged over its own, validated."""
+        merged = {**job.spec.parameters, **overrides}
+        self.validate(dataclasses.replace(job.spec, parameters=merged))
 
     def _queue(self, connection: Connection, job: Job, overrides: dict[str, Any] | None) -> int:
         """Insert the pending run a trigger asked for (in the trigger's transaction)."""
