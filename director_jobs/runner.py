@@ -907,7 +907,11 @@ def unmet_precondition(job: Job) -> str | None:
     """Why the job's preconditions forbid this start (None: it has none, or they hold)."""
     if not job.spec.requires_command and job.spec.requires_path is None:
         return None
-    return preconditions.unmet(job.spec)
+    try:
+        return preconditions.unmet(job.spec)
+    except Exception as exc:  # a check that cannot be made forbids the start; never the runner
+        log.exception("the preconditions of %s could not be checked", job.name)
+        return f"precondition: could not be checked: {type(exc).__name__}: {exc}"
 
 
 def last_line(output: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -181,3 +182,12 @@ def refuse_unstorable(value: object, field: str) -> None:
     elif isinstance(value, list | tuple):
         for position, item in enumerate(value):
             refuse_unstorable(item, f"{field}[{position}]")
+
+
+def command_words(text: str, field: str) -> tuple[str, ...]:
+    """A command line split as a shell would split it (no shell runs it); InvalidInput
+    naming `field` for an unclosed quote."""
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise InvalidInput(field, text, str(exc)) from None

@@ -45,7 +45,7 @@ from director_jobs.services.shapes import (
     overview_json,
     run_json,
 )
-from director_jobs.validation import parse_duration
+from director_jobs.validation import command_words, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("director_jobs.cli")
@@ -534,18 +534,10 @@ def _precondition_changes(values: dict[str, Any]) -> dict[str, Any]:
     """--requires-command and --requires-path as changes ('' removes one)."""
     changes: dict[str, Any] = {}
     if values.get("requires_command") is not None:
-        changes["requires_command"] = _command_words(values["requires_command"])
+        changes["requires_command"] = command_words(values["requires_command"], "requires-command")
     if values.get("requires_path") is not None:
         changes["requires_path"] = values["requires_path"] or None
     return changes
-
-
-def _command_words(text: str) -> tuple[str, ...]:
-    """A command line split as a shell would split it (no shell runs it)."""
-    try:
-        return tuple(shlex.split(text))
-    except ValueError as exc:  # an unclosed quote
-        raise InvalidInput("requires-command", text, str(exc)) from None
 
 
 def _schedule_changes(values: dict[str, Any]) -> dict[str, Any]:

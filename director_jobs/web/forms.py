@@ -15,7 +15,12 @@ from typing import Any
 from director_jobs.errors import InvalidInput
 from director_jobs.model import DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, JobSpec, PeriodSpec
 from director_jobs.secrets import MASK, masked
-from director_jobs.validation import parse_duration, refuse_too_deep, validate_name
+from director_jobs.validation import (
+    command_words,
+    parse_duration,
+    refuse_too_deep,
+    validate_name,
+)
 
 
 def json_object(text: str, field: str) -> dict[str, Any]:
@@ -83,17 +88,9 @@ def job_spec(name: str, form: dict[str, str], stored: JobSpec | None = None) -> 
         description=form.get("description", "").strip(),
         confirm=form.get("confirm") == "on",
         memory_limit=memory or None,
-        requires_command=_command_words(form.get("requires_command", "")),
+        requires_command=command_words(form.get("requires_command", ""), "requires_command"),
         requires_path=_optional(form.get("requires_path")),
     )
-
-
-def _command_words(text: str) -> tuple[str, ...]:
-    """The precondition command line, split as a shell would (no shell runs it)."""
-    try:
-        return tuple(shlex.split(text))
-    except ValueError as exc:  # an unclosed quote
-        raise InvalidInput("requires_command", text, str(exc)) from None
 
 
 def job_form_values(spec: JobSpec) -> dict[str, str]:
