@@ -183,7 +183,7 @@ def test_run_names_and_forever_is_a_usage_error(sqlite_url: str) -> None:
     result = run_director(sqlite_url, "jobs", "run", "good", "--forever", timeout=30)
 
     assert result.returncode == 2
-    assert "give job names or --forever, not both" in result.stderr
+    assert "give job names, --tag or --forever, not two of them" in result.stderr
     assert history(sqlite_url) == []
 
 
