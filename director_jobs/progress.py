@@ -13,6 +13,7 @@ show it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -20,7 +21,6 @@ from dataclasses import dataclass
 PREFIX = "::progress "
 # What is kept of a message: a status line, not a log.
 MAX_MESSAGE = 200
-_PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)%\s*")
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,19 @@ def line_of(message: str, fraction: float | None = None) -> str:
     return f"{PREFIX}{percent}{' '.join(message.split())}"
 
 
+@functools.cache
+def _percent() -> re.Pattern[str]:
+    """`40% ` at the start of a message; compiled on first use, not by every cron run."""
+    return re.compile(r"(\d{1,3}(?:\.\d+)?)%\s*")
+
+
 def parse(line: str) -> Progress | None:
     """The progress a line reports (`::progress [NN%] message`), or None for other lines."""
     if not line.startswith(PREFIX):
         return None
     rest = line[len(PREFIX) :].strip()
     fraction = None
-    percent = _PERCENT.match(rest)
+    percent = _percent().match(rest)
     if percent is not None and float(percent.group(1)) <= 100:
         fraction = float(percent.group(1)) / 100
         rest = rest[percent.end() :]

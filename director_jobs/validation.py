@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -187,6 +186,8 @@ def refuse_unstorable(value: object, field: str) -> None:
 def command_words(text: str, field: str) -> tuple[str, ...]:
     """A command line split as a shell would split it (no shell runs it); InvalidInput
     naming `field` for an unclosed quote."""
+    import shlex  # here: only `jobs add/set` with --requires-command and the web form need it
+
     try:
         return tuple(shlex.split(text))
     except ValueError as exc:

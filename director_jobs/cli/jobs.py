@@ -7,7 +7,6 @@ import logging
 import math
 import os
 import select
-import shlex
 import sys
 import threading
 import time
@@ -856,6 +855,8 @@ def show(app: App, name: str, as_json: bool) -> None:
         ("memory limit", f"{spec.memory_limit:g} MiB" if spec.memory_limit else "-"),
     ]
     if spec.requires_command:
+        import shlex  # here: a cron `jobs run` imports this module and never shows a job
+
         rows.append(("requires", "`" + shlex.join(spec.requires_command) + "` to exit 0"))
     if spec.requires_path is not None:
         rows.append(("requires", f"{spec.requires_path} to exist"))

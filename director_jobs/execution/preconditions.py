@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import signal
 import subprocess
 import tempfile
@@ -42,6 +41,8 @@ def _command_fails(argv: tuple[str, ...], timeout: float) -> str | None:
     Its output goes to a file, not a pipe: the answer is the command's exit, whatever a
     process it left behind keeps open.
     """
+    import shlex  # here: a cron `jobs run` without such a job never needs it
+
     shown = shlex.join(argv)
     with tempfile.TemporaryFile() as printed:
         try:
