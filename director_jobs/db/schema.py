@@ -48,6 +48,8 @@ jobs = Table(
     Column("confirm", Boolean, nullable=False, default=False),
     Column("memory_limit_mib", Float, nullable=True),
     Column("requires", JSON(none_as_null=True), nullable=True),  # {"command", "path"}; NULL: none
+    # Upstream jobs this one runs after: [{"job": name, "on": condition}]; NULL: none.
+    Column("after", JSON(none_as_null=True), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Scheduling state, written by runners only.
@@ -60,6 +62,9 @@ jobs = Table(
     # The due time a closed time period postponed (NULL when not postponed): a changed
     # period puts it back, so that the new period is checked at once.
     Column("deferred_from", UTCDateTime, nullable=True),
+    # The upstream run whose end set the `chain` trigger (NULL: none pending): the chained
+    # run records it.
+    Column("chained_by_run_id", Integer, nullable=True),
     # A pass reads only rows that are enabled and due: (disabled, next_due_at) serves
     # both the filter and the "oldest due first" order.
     Index("ix_jobs_due", "disabled", "next_due_at"),
@@ -104,8 +109,27 @@ runs = Table(
     # looks for it while the job runs, kills the job and records it stopped by whom.
     Column("stop_requested_at", UTCDateTime, nullable=True),
     Column("stopped_by", String(255), nullable=True),
+    # Whether the run changed something (an import stored a new import run, a sync changed
+    # objects, a command printed `::changed`); NULL: the job did not say. Chains read it.
+    Column("changed", Boolean, nullable=True),
+    Column("upstream_run_id", Integer, nullable=True),  # a `chain` run: the run that started it
     Index("ix_runs_job_name_id", "job_name", "id"),
     Index("ix_runs_status", "status"),
+)
+
+# One-off runs planned for a time (`jobs trigger NAME --at …`), until a runner starts them.
+planned_runs = Table(
+    "planned_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("run_at", UTCDateTime, nullable=False),
+    Column("timezone", String(64), nullable=True),  # the zone the time was given in
+    Column("parameters", Text, nullable=True),  # JSON, merged over the job's for that run
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(255), nullable=False),
+    UniqueConstraint("job_id", "run_at"),
+    Index("ix_planned_runs_run_at", "run_at"),
 )
 
 # Every runner process (forever, or a one-shot pass while it runs), with a heartbeat, so
